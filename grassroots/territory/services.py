@@ -177,7 +177,11 @@ def household_update(
             "Unknown fields", [FieldError(f, "cannot be changed here") for f in sorted(unknown)]
         )
     with transaction.atomic():
-        locked = Household.objects.select_for_update().select_related("region", "grid").get(pk=household.pk)
+        locked = (
+            Household.objects.select_for_update(of=("self",))
+            .select_related("region", "grid")
+            .get(pk=household.pk)
+        )
         if locked.version != version:
             raise Conflict(
                 f"Household {locked.number} was changed by someone else (version {locked.version}, "
