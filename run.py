@@ -40,7 +40,7 @@ def run(cmd: list[str], env: dict[str, str] | None = None, check: bool = True) -
 
 
 def ensure_venv(extras: str) -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - run.py may be started by an older python3
         sys.exit(f"Python 3.11 or newer is needed (this is {sys.version.split()[0]})")
     if not PY.exists():
         say("creating the virtual environment in .venv")
