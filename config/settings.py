@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "grassroots.common",
     "grassroots.territory",
     "grassroots.workforce",
+    "grassroots.casework",
     "grassroots.web",
 ]
 

@@ -117,7 +117,10 @@ def build_world() -> SimpleNamespace:
     w.grid_b1 = Grid.objects.create(
         code="410221100001-01", name="南村一网格", region=w.village_b1, county=w.county_b
     )
-    dibao = CareTag.objects.get(code="dibao")
+    # get_or_create: transactional tests flush the rows the data migration seeded.
+    dibao, _ = CareTag.objects.get_or_create(
+        code="dibao", defaults={"name": "低保", "name_en": "Minimum living allowance"}
+    )
     w.household_a1 = household_create(
         actor=admin,
         data=HouseholdInput(

@@ -1,0 +1,255 @@
+"""Casework: requests and disputes raised by residents, their handling units and their timeline."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from grassroots.common.scoping import Actor, as_actor, paths_q
+
+from .workflow import Action, Status
+
+
+class Kind(models.TextChoices):
+    CONSULTATION = "consultation", _("Consultation")
+    HELP = "help", _("Request for help")
+    COMPLAINT = "complaint", _("Complaint / report")
+    SUGGESTION = "suggestion", _("Suggestion")
+    DEMAND = "demand", _("Demand")
+    DISPUTE = "dispute", _("Dispute")
+
+
+class Channel(models.TextChoices):
+    WINDOW = "window", _("Walk-in window")
+    PETITION = "petition", _("Petition reception")
+    HOTLINE = "hotline", _("Hotline")
+    WEB = "web", _("Web")
+    MESSAGING = "messaging", _("Messaging")
+    GRID_REPORT = "grid_report", _("Grid officer's report")
+    VISIT = "visit", _("Household visit")
+    COURT_REFERRAL = "court_referral", _("Court referral")
+    OPEN311 = "open311", _("Open311 client")
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    URGENT = "urgent", _("Urgent")
+    EMERGENCY = "emergency", _("Emergency")
+
+
+class Risk(models.TextChoices):
+    BLUE = "blue", _("Blue")
+    YELLOW = "yellow", _("Yellow")
+    RED = "red", _("Red")
+
+
+class Category(models.Model):
+    """A node of the configurable category tree (e.g. the three-level 12345 catalogue)."""
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    name_en = models.CharField(_("English name"), max_length=160, blank=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    path = models.CharField(max_length=255, unique=True, editable=False)
+    default_unit = models.ForeignKey(
+        "workforce.Unit",
+        verbose_name=_("default responsible unit"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["path"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RequestQuerySet(models.QuerySet):
+    def visible_to(self, actor: Actor | object) -> RequestQuerySet:
+        """Officers and leaders: requests in their regions or grids, or handled by their unit subtree.
+        Residents: the requests they reported. HR: none (requests carry personal data)."""
+        actor = as_actor(actor)
+        if actor.is_admin:
+            return self.all()
+        if actor.is_staff_officer:
+            handled = RequestUnit.objects.filter(paths_q("unit__path", actor.unit_paths)).values("request_id")
+            return self.filter(
+                paths_q("region__path", actor.region_paths)
+                | Q(grid_id__in=actor.grid_ids)
+                | Q(id__in=handled)
+            )
+        if actor.resident_id:
+            return self.filter(reporter_resident_id=actor.resident_id)
+        return self.none()
+
+
+class Request(models.Model):
+    """A request or dispute (诉求/矛盾纠纷). ``status`` changes only through ``request_transition``."""
+
+    tracking_code = models.CharField(_("tracking code"), max_length=16, unique=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    # Idempotent intake: a retry carrying the same token returns the first request.
+    client_token = models.CharField(_("client token"), max_length=64, null=True, blank=True, editable=False)
+    intake_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"))
+    public_summary = models.CharField(_("public summary"), max_length=300, blank=True)
+    reporter_resident = models.ForeignKey(
+        "territory.Resident",
+        verbose_name=_("reporter"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="requests",
+    )
+    reporter_name = models.CharField(_("reporter name"), max_length=100, blank=True)
+    reporter_phone_encrypted = models.TextField(blank=True, editable=False)
+    reporter_phone_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    reporter_phone_masked = models.CharField(_("reporter phone"), max_length=24, blank=True, editable=False)
+    is_anonymous = models.BooleanField(_("anonymous"), default=False)
+    region = models.ForeignKey(
+        "territory.Region", verbose_name=_("place"), on_delete=models.PROTECT, related_name="requests"
+    )
+    county = models.ForeignKey(
+        "territory.Region", verbose_name=_("county"), on_delete=models.PROTECT, related_name="+"
+    )
+    grid = models.ForeignKey(
+        "territory.Grid",
+        verbose_name=_("grid"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="requests",
+    )
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="requests",
+    )
+    dispute_type = models.CharField(_("dispute type"), max_length=40, blank=True)
+    urgency = models.CharField(_("urgency"), max_length=16, choices=Urgency.choices, default=Urgency.NORMAL)
+    risk = models.CharField(_("risk level"), max_length=8, choices=Risk.choices, default=Risk.BLUE)
+    is_confidential = models.BooleanField(_("confidential"), default=False)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.REGISTERED, editable=False
+    )
+    assignee = models.ForeignKey(
+        "workforce.Officer",
+        verbose_name=_("handling officer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="requests",
+    )
+    is_paused = models.BooleanField(_("clock paused"), default=False, editable=False)
+    extension_pending = models.BooleanField(_("extension awaiting approval"), default=False, editable=False)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    outcome = models.CharField(_("outcome"), max_length=24, blank=True, editable=False)
+    return_count = models.PositiveSmallIntegerField(_("returns"), default=0, editable=False)
+    reopen_count = models.PositiveSmallIntegerField(_("reopens"), default=0, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(_("registered at"), db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = RequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("request")
+        verbose_name_plural = _("requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "client_token"],
+                condition=Q(client_token__isnull=False),
+                name="request_unique_client_token",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["county", "status", "created_at"], name="request_county_status"),
+            models.Index(fields=["assignee", "status"], name="request_assignee_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tracking_code} {self.title}"
+
+
+class UnitRole(models.TextChoices):
+    LEAD = "lead", _("Lead unit")
+    ASSIST = "assist", _("Assisting unit")
+
+
+class RequestUnit(models.Model):
+    """A unit handling a request: one lead (主办) and any number of assisting units (协办)."""
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="units")
+    unit = models.ForeignKey("workforce.Unit", on_delete=models.PROTECT, related_name="request_links")
+    role = models.CharField(max_length=8, choices=UnitRole.choices)
+    is_active = models.BooleanField(default=True)
+    assigned_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("handling unit")
+        verbose_name_plural = _("handling units")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request"], condition=Q(role="lead", is_active=True), name="request_one_active_lead"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.role} {self.unit_id}"
+
+
+class RequestEvent(models.Model):
+    """One step of a request's timeline, written by the transition service (and intake)."""
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=24, choices=[("intake", _("Intake")), *Action.choices])
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(db_index=True)
+    reason = models.CharField(max_length=1000, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["request_id", "at", "id"]
+        verbose_name = _("request event")
+        verbose_name_plural = _("request events")
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.action} {self.from_status}→{self.to_status}"
