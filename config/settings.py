@@ -192,6 +192,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {},
 }
 
+# Working-day calendar for legal clocks: "cn" (China's official calendar, holidays and adjusted working days)
+# or "weekdays"; CalendarDay rows override either.
+WORK_CALENDAR = env("WORK_CALENDAR", "cn")
+
 # Officers hired within this many months count as new recruits (新招录人员).
 RECRUIT_PERIOD_MONTHS = int(env("RECRUIT_PERIOD_MONTHS", "24"))
 

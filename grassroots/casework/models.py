@@ -159,6 +159,14 @@ class Request(models.Model):
         related_name="requests",
     )
     is_paused = models.BooleanField(_("clock paused"), default=False, editable=False)
+    # The clock: policy snapshot taken at intake, so a later policy change does not move running deadlines.
+    deadline_amount = models.PositiveIntegerField(_("deadline"), null=True, blank=True, editable=False)
+    deadline_unit = models.CharField(_("deadline unit"), max_length=16, blank=True, editable=False)
+    max_extension_days = models.PositiveIntegerField(default=0, editable=False)
+    extension_days_used = models.PositiveIntegerField(default=0, editable=False)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True, db_index=True, editable=False)
+    paused_at = models.DateTimeField(null=True, blank=True, editable=False)
+    escalation_tier = models.PositiveSmallIntegerField(_("escalation tier"), default=0, editable=False)
     extension_pending = models.BooleanField(_("extension awaiting approval"), default=False, editable=False)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -253,3 +261,95 @@ class RequestEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id} {self.action} {self.from_status}→{self.to_status}"
+
+
+class DeadlinePolicy(models.Model):
+    """How long a kind of request may take. The most specific matching policy applies: urgency first,
+    then channel, then the deepest matching category, then kind; an empty field matches anything."""
+
+    name = models.CharField(_("name"), max_length=120)
+    urgency = models.CharField(_("urgency"), max_length=16, choices=Urgency.choices, blank=True)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, blank=True)
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("category (and below)"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deadline_policies",
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, blank=True)
+    amount = models.PositiveIntegerField(_("deadline"))
+    unit = models.CharField(
+        _("unit"),
+        max_length=16,
+        choices=[
+            ("hours", _("hours")),
+            ("working_days", _("working days")),
+            ("calendar_days", _("calendar days")),
+        ],
+    )
+    max_extension_days = models.PositiveIntegerField(_("maximum extension (days)"), default=0)
+    remind_before_hours = models.PositiveIntegerField(_("remind this many hours before"), default=24)
+    escalate_every_hours = models.PositiveIntegerField(
+        _("escalate one tier up every (hours overdue)"), default=24
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("deadline policy")
+        verbose_name_plural = _("deadline policies")
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="deadline_policy_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.amount} {self.unit}"
+
+
+class CalendarDay(models.Model):
+    """An exception to the working-day rule: a public holiday, or an adjusted working day (调休)."""
+
+    day = models.DateField(_("date"), unique=True)
+    is_workday = models.BooleanField(_("working day"))
+    name = models.CharField(_("name"), max_length=80, blank=True)
+
+    class Meta:
+        ordering = ["day"]
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+
+    def __str__(self) -> str:
+        return f"{self.day} {'work' if self.is_workday else 'holiday'}"
+
+
+class AlertKind(models.TextChoices):
+    REMINDER = "reminder", _("Deadline approaching")
+    ESCALATION = "escalation", _("Overdue: escalated")
+
+
+class ClockAlert(models.Model):
+    """A reminder before the deadline or an escalation after it, addressed to a unit; written once."""
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="clock_alerts")
+    kind = models.CharField(max_length=16, choices=AlertKind.choices)
+    tier = models.PositiveSmallIntegerField(default=0)
+    unit = models.ForeignKey(
+        "workforce.Unit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    due_at = models.DateTimeField()
+    created_at = models.DateTimeField()
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("clock alert")
+        verbose_name_plural = _("clock alerts")
+        constraints = [
+            models.UniqueConstraint(fields=["request", "kind", "tier", "due_at"], name="clock_alert_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.kind} tier {self.tier}"

@@ -21,7 +21,19 @@ from grassroots.territory.models import Grid, Region, RegionLevel, Resident
 from grassroots.territory.services import region_county
 from grassroots.workforce.models import Officer, Unit
 
-from .models import Category, Channel, Kind, Request, RequestEvent, RequestUnit, Risk, UnitRole, Urgency
+from . import clock
+from .models import (
+    Category,
+    Channel,
+    DeadlinePolicy,
+    Kind,
+    Request,
+    RequestEvent,
+    RequestUnit,
+    Risk,
+    UnitRole,
+    Urgency,
+)
 from .workflow import TRANSITIONS, Action, Right, Status
 
 PUBLIC_CHANNELS = frozenset({Channel.WEB, Channel.MESSAGING, Channel.OPEN311, Channel.HOTLINE})
@@ -119,6 +131,27 @@ def _require_intake_right(actor: Actor, data: IntakeInput) -> None:
     raise Forbidden("Your role may not register requests on this channel")
 
 
+def policy_for(*, kind: str, urgency: str, channel: str, category: Category | None) -> DeadlinePolicy | None:
+    """The most specific active policy: urgency, then channel, then deepest category, then kind."""
+    best, best_score = None, -1
+    for policy in DeadlinePolicy.objects.filter(is_active=True).select_related("category"):
+        if (policy.urgency and policy.urgency != urgency) or (policy.channel and policy.channel != channel):
+            continue
+        if policy.kind and policy.kind != kind:
+            continue
+        depth = 0
+        if policy.category_id:
+            if category is None or not category.path.startswith(policy.category.path):
+                continue
+            depth = policy.category.path.count("/")
+        score = (
+            (policy.urgency != "") * 10000 + (policy.channel != "") * 1000 + depth * 10 + (policy.kind != "")
+        )
+        if score > best_score:
+            best, best_score = policy, score
+    return best
+
+
 def _new_tracking_code() -> str:
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
 
@@ -137,9 +170,11 @@ def request_intake(*, actor: Actor | Any, data: IntakeInput) -> tuple[Request, b
         if existing is not None:
             return existing, False
     phone = protect_phone(data.reporter_phone)
+    policy = policy_for(kind=data.kind, urgency=data.urgency, channel=data.channel, category=data.category)
     try:
         with transaction.atomic():
             now = timezone.now()
+            due_at = clock.deadline_from(now, policy.amount, policy.unit) if policy else None
             request = Request.objects.create(
                 tracking_code=_new_tracking_code(),
                 kind=data.kind,
@@ -165,6 +200,10 @@ def request_intake(*, actor: Actor | Any, data: IntakeInput) -> tuple[Request, b
                 urgency=data.urgency,
                 risk=data.risk,
                 is_confidential=data.is_confidential,
+                deadline_amount=policy.amount if policy else None,
+                deadline_unit=policy.unit if policy else "",
+                max_extension_days=policy.max_extension_days if policy else 0,
+                due_at=due_at,
                 created_by=actor.user if getattr(actor.user, "is_authenticated", False) else None,
                 created_at=now,
             )
@@ -271,18 +310,35 @@ def _apply_effects(
         if request.is_paused:
             raise InvalidTransition("The clock is already paused")
         request.is_paused = True
+        request.paused_at = now
         return {}
     if action == Action.RESUME:
         if not request.is_paused:
             raise InvalidTransition("The clock is not paused")
         request.is_paused = False
-        return {}
+        moved = {}
+        if request.due_at and request.paused_at:
+            new_due = clock.shift_for_pause(request.due_at, request.paused_at, now, request.deadline_unit)
+            moved = {"due_before": request.due_at.isoformat(), "due_after": new_due.isoformat()}
+            request.due_at = new_due
+        request.paused_at = None
+        return moved
     if action == Action.REQUEST_EXTENSION:
         if request.extension_pending:
             raise InvalidTransition("An extension is already awaiting approval")
         days = data.get("days")
-        if not isinstance(days, int) or not 1 <= days <= 90:
-            raise ValidationFailed("No extension requested", [FieldError("days", "must be 1 to 90 days")])
+        room = request.max_extension_days - request.extension_days_used
+        if not isinstance(days, int) or not 1 <= days <= max(room, 0):
+            raise ValidationFailed(
+                "No extension requested",
+                [
+                    FieldError(
+                        "days",
+                        f"must be 1 to {max(room, 0)} days (the rule allows {request.max_extension_days} "
+                        f"in all, {request.extension_days_used} used)",
+                    )
+                ],
+            )
         request.extension_pending = True
         return {"days": days}
     if action in (Action.APPROVE_EXTENSION, Action.DENY_EXTENSION):
@@ -292,7 +348,16 @@ def _apply_effects(
         if asked is not None and asked.actor_id == actor.pk and not actor.is_admin:
             raise Forbidden("An extension is approved by someone other than who asked for it")
         request.extension_pending = False
-        return {"days": asked.data.get("days") if asked else None}
+        days = asked.data.get("days") if asked else None
+        if action == Action.DENY_EXTENSION or not days:
+            return {"days": days}
+        moved = {"days": days}
+        if request.due_at:
+            new_due = clock.extend(request.due_at, days, request.deadline_unit)
+            moved.update(due_before=request.due_at.isoformat(), due_after=new_due.isoformat())
+            request.due_at = new_due
+        request.extension_days_used = F("extension_days_used") + days
+        return moved
     if action == Action.RESOLVE:
         if request.is_paused:
             raise InvalidTransition("Resume the clock before resolving")
@@ -310,6 +375,12 @@ def _apply_effects(
         request.outcome = ""
         request.resolved_by = None
         request.is_paused = False
+        request.paused_at = None
+        request.escalation_tier = 0
+        # A reopened matter gets a fresh clock of its original length.
+        if request.deadline_amount:
+            request.due_at = clock.deadline_from(now, request.deadline_amount, request.deadline_unit)
+            return {"due_after": request.due_at.isoformat()}
         return {}
     return {}
 

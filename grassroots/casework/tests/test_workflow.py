@@ -130,7 +130,14 @@ def test_extension_needs_a_different_approver(world):
         request_transition(actor=world.user_officer_a1, request=request, action=Action.APPROVE_EXTENSION)
     request = request_transition(actor=world.admin, request=request, action=Action.APPROVE_EXTENSION)
     assert not request.extension_pending
-    assert request.events.get(action="approve_extension").data == {"days": 10}
+    event = request.events.get(action="approve_extension")
+    assert event.data["days"] == 10
+    from datetime import datetime, timedelta
+
+    assert datetime.fromisoformat(event.data["due_after"]) - datetime.fromisoformat(
+        event.data["due_before"]
+    ) == (timedelta(days=10))
+    assert request.extension_days_used == 10
 
 
 def test_out_of_scope_actor_gets_not_found_and_nothing_changes(world):
