@@ -49,7 +49,7 @@ class CategoryAdmin(AuditedAdmin):
         super().save_model(request, obj, form, change)
 
 
-class ReadOnly(admin.ModelAdmin):
+class ReadOnlyMixin:
     """Requests move only through the transition service; the admin shows them."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -62,7 +62,11 @@ class ReadOnly(admin.ModelAdmin):
         return False
 
 
-class RequestEventInline(admin.TabularInline, ReadOnly):
+class ReadOnly(ReadOnlyMixin, admin.ModelAdmin):
+    pass
+
+
+class RequestEventInline(ReadOnlyMixin, admin.TabularInline):
     model = RequestEvent
     extra = 0
     fields = ("at", "action", "from_status", "to_status", "actor", "reason")
