@@ -167,6 +167,16 @@ class Request(models.Model):
     due_at = models.DateTimeField(_("due"), null=True, blank=True, db_index=True, editable=False)
     paused_at = models.DateTimeField(null=True, blank=True, editable=False)
     escalation_tier = models.PositiveSmallIntegerField(_("escalation tier"), default=0, editable=False)
+    # 并单: requests about one matter point at its first request; handled and counted as one.
+    matter = models.ForeignKey(
+        "self",
+        verbose_name=_("linked to matter"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="linked_requests",
+        editable=False,
+    )
     extension_pending = models.BooleanField(_("extension awaiting approval"), default=False, editable=False)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -244,7 +254,9 @@ class RequestEvent(models.Model):
     """One step of a request's timeline, written by the transition service (and intake)."""
 
     request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="events")
-    action = models.CharField(max_length=24, choices=[("intake", _("Intake")), *Action.choices])
+    action = models.CharField(
+        max_length=24, choices=[("intake", _("Intake")), ("link", _("Linked to a matter")), *Action.choices]
+    )
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16)
     actor = models.ForeignKey(
@@ -353,3 +365,41 @@ class ClockAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id} {self.kind} tier {self.tier}"
+
+
+class Satisfaction(models.TextChoices):
+    SATISFIED = "satisfied", _("Satisfied")
+    BASICALLY = "basically", _("Basically satisfied")
+    DISSATISFIED = "dissatisfied", _("Dissatisfied")
+
+
+class FollowUp(models.Model):
+    """An independent return call or visit (回访) after resolution, by someone other than the resolver."""
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="follow_ups")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    mode = models.CharField(
+        max_length=16,
+        choices=[("phone", _("Phone")), ("visit", _("Visit")), ("message", _("Message"))],
+        default="phone",
+    )
+    reached = models.BooleanField(_("reached"))
+    satisfaction = models.CharField(
+        _("satisfaction"), max_length=16, choices=Satisfaction.choices, blank=True
+    )
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        ordering = ["request_id", "at"]
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reached=False, satisfaction="") | Q(reached=True) & ~Q(satisfaction=""),
+                name="follow_up_satisfaction_iff_reached",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.satisfaction or 'not reached'}"

@@ -34,7 +34,7 @@ from .models import (
     UnitRole,
     Urgency,
 )
-from .workflow import TRANSITIONS, Action, Right, Status
+from .workflow import Action, Right, Status, transition_for
 
 PUBLIC_CHANNELS = frozenset({Channel.WEB, Channel.MESSAGING, Channel.OPEN311, Channel.HOTLINE})
 OUTCOMES = ("agreement", "explained", "litigation", "transferred", "unable", "fulfilled")
@@ -370,7 +370,10 @@ def _apply_effects(
         request.resolved_by = actor.user
         request.extension_pending = False
         return {"outcome": outcome}
-    if action == Action.REOPEN:
+    if action == Action.CLOSE:
+        _require_closable(request)
+        return {}
+    if action in (Action.REOPEN, Action.REOPEN_DISSATISFIED):
         request.reopen_count = F("reopen_count") + 1
         request.outcome = ""
         request.resolved_by = None
@@ -385,6 +388,33 @@ def _apply_effects(
     return {}
 
 
+MAX_UNREACHED_ATTEMPTS = 3
+
+
+def _require_closable(request: Request) -> None:
+    """A matter closes after a satisfied (or basically satisfied) follow-up, after repeated attempts that
+    could not reach the reporter, or when nobody can be called back (anonymous)."""
+    from .models import FollowUp, Satisfaction
+
+    since = (
+        request.events.filter(action=Action.RESOLVE)
+        .order_by("-at", "-id")
+        .values_list("at", flat=True)
+        .first()
+    )
+    follow_ups = FollowUp.objects.filter(request=request, at__gte=since) if since else FollowUp.objects.none()
+    if follow_ups.filter(
+        reached=True, satisfaction__in=[Satisfaction.SATISFIED, Satisfaction.BASICALLY]
+    ).exists():
+        return
+    if follow_ups.filter(reached=False).count() >= MAX_UNREACHED_ATTEMPTS or request.is_anonymous:
+        return
+    raise InvalidTransition(
+        "Record a follow-up first: a satisfied answer, or "
+        f"{MAX_UNREACHED_ATTEMPTS} attempts that could not reach the reporter"
+    )
+
+
 def request_transition(
     *,
     actor: Actor | Any,
@@ -396,13 +426,15 @@ def request_transition(
 ) -> Request:
     """The only way a request's status changes: lock, check version, guard and right, apply, write events."""
     actor = as_actor(actor)
-    transition = TRANSITIONS.get(action)
+    transition = transition_for(action)
     if transition is None:
         raise ValidationFailed("Unknown action", [FieldError("action", f"{action!r} is not an action")])
     data = data or {}
     with transaction.atomic():
         locked = Request.objects.select_for_update(of=("self",)).get(pk=request.pk)
         _check_right(actor, locked, transition.right)
+        if locked.matter_id is not None:
+            raise InvalidTransition(f"This request is handled as part of matter {locked.matter_id}")
         if expected_version is not None and locked.version != expected_version:
             raise Conflict(
                 f"Request {locked.tracking_code} was changed by someone else (now version "

@@ -43,6 +43,7 @@ class Action(models.TextChoices):
     SCHEDULE_FOLLOW_UP = "schedule_follow_up", _("Schedule follow-up")
     CLOSE = "close", _("Close")
     REOPEN = "reopen", _("Reopen")
+    REOPEN_DISSATISFIED = "reopen_dissatisfied", _("Reopen after a dissatisfied follow-up")
 
 
 class Right(models.TextChoices):
@@ -64,8 +65,9 @@ class Transition:
 
 
 S = Status
+# Keyed by the plain string value: enum members hash by name, so lookups normalise with str(action).
 TRANSITIONS: dict[str, Transition] = {
-    t.action: t
+    str(t.action): t
     for t in [
         Transition(Action.ACCEPT, frozenset({S.REGISTERED}), S.ACCEPTED, Right.INTAKE),
         Transition(Action.REJECT, frozenset({S.REGISTERED}), S.REJECTED, Right.INTAKE, needs_reason=True),
@@ -103,11 +105,22 @@ TRANSITIONS: dict[str, Transition] = {
             Right.LEADER,
             needs_reason=True,
         ),
+        Transition(
+            Action.REOPEN_DISSATISFIED,
+            frozenset({S.FOLLOW_UP}),
+            S.REOPENED,
+            Right.FOLLOW_UP,
+            needs_reason=True,
+        ),
     ]
 }
 
 TERMINAL = frozenset({S.REJECTED, S.REDIRECTED})
 OPEN = frozenset({S.REGISTERED, S.ACCEPTED, S.ASSIGNED, S.IN_PROGRESS, S.REOPENED})
+
+
+def transition_for(action: str) -> Transition | None:
+    return TRANSITIONS.get(str(action))
 
 
 def allowed_actions(status: str) -> list[str]:
