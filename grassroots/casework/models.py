@@ -403,3 +403,16 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id} {self.satisfaction or 'not reached'}"
+
+
+from .models_mediation import (  # noqa: E402,F401 - one import path for every casework model
+    Agreement,
+    Confirmation,
+    LitigationHandOff,
+    MediationSession,
+    Mediator,
+    MediatorKind,
+    Party,
+    PartyRole,
+    SessionOutcome,
+)
