@@ -302,3 +302,53 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ImportJobStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    VALIDATING = "validating", _("Checking the file")
+    VALIDATED = "validated", _("Checked: ready to import")
+    REJECTED = "rejected", _("Rejected: the file has errors")
+    IMPORTING = "importing", _("Importing")
+    DONE = "done", _("Imported")
+    FAILED = "failed", _("Failed")
+
+
+class ImportJob(models.Model):
+    """One upload of a register file through the pages: its dry-run report, then its import.
+
+    The rows themselves are written by ``register_import`` in one transaction, so a job whose worker dies
+    leaves the registers unchanged; ``heartbeat_at`` tells a live job from a dead one, which can be re-run.
+    """
+
+    RUNNING = (ImportJobStatus.QUEUED, ImportJobStatus.VALIDATING, ImportJobStatus.IMPORTING)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        related_name="register_import_jobs",
+    )
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    file_name = models.CharField(_("file name"), max_length=255)
+    stored_path = models.CharField(max_length=500, editable=False)
+    sha256 = models.CharField(max_length=64, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED
+    )
+    rows_total = models.PositiveIntegerField(_("rows (estimate)"), default=0)
+    rows_processed = models.PositiveIntegerField(_("rows processed"), default=0)
+    phase = models.CharField(_("phase"), max_length=16, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # The last report: counts, created numbers and errors (capped; ``error_count`` has the total).
+    report = models.JSONField(default=dict, blank=True)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("register import")
+        verbose_name_plural = _("register imports")
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"
