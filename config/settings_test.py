@@ -17,3 +17,5 @@ from config.settings import *  # noqa: E402,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"anon": "10000/min", "user": "100000/min"}  # noqa: F405
+# WhiteNoise serves from STATIC_ROOT; the suite never collects static files, so an empty one is enough.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
