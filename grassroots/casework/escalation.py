@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from grassroots.common.audit import AuditRecord, audit_append
+from grassroots.common.audit import AuditRecord, audit_append, audit_record
+from grassroots.common.errors import Forbidden, NotFound
+from grassroots.common.scoping import Actor, as_actor
 from grassroots.workforce.models import Unit
 
 from .models import AlertKind, ClockAlert, DeadlinePolicy, Request, RequestUnit, Risk, UnitRole
@@ -128,3 +131,26 @@ def clock_tick(*, now: datetime | None = None) -> TickReport:
     report.reminders = sum(1 for a in new if a.kind == AlertKind.REMINDER)
     report.escalations = sum(1 for a in new if a.kind == AlertKind.ESCALATION)
     return report
+
+
+def clock_alert_acknowledge(*, actor: Actor | Any, alert: ClockAlert, note: str = "") -> ClockAlert:
+    """A leader (or the handling unit) takes note of a reminder or escalation; recorded once."""
+    actor = as_actor(actor)
+    if not Request.objects.visible_to(actor).filter(pk=alert.request_id).exists():
+        raise NotFound()
+    if not (actor.is_admin or actor.is_staff_officer):
+        raise Forbidden("Your role may not acknowledge alerts")
+    with transaction.atomic():
+        locked = ClockAlert.objects.select_for_update().get(pk=alert.pk)
+        if locked.acknowledged_at is not None:
+            return locked
+        locked.acknowledged_by = actor.user
+        locked.acknowledged_at = timezone.now()
+        locked.save(update_fields=["acknowledged_by", "acknowledged_at"])
+        audit_record(
+            actor=actor,
+            action="request.alert_acknowledge",
+            obj=locked.request,
+            data={"alert": locked.pk, "kind": locked.kind, "tier": locked.tier, "note": note},
+        )
+    return locked

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
-from grassroots.common.scoping import Actor, get_visible_or_404
+from grassroots.common.scoping import Actor, as_actor, get_visible_or_404, paths_q
 
-from .models import Request, RequestEvent, RequestUnit
+from .models import AlertKind, ClockAlert, Request, RequestEvent, RequestUnit, UnitRole
+from .workflow import OPEN, Status
+
+REMIND_WINDOW = timedelta(hours=24)
 
 
 def request_list(
@@ -41,3 +46,58 @@ def request_get(*, actor: Actor | Any, pk: Any) -> Request:
         )
     )
     return get_visible_or_404(qs, pk=pk)
+
+
+def my_requests(*, actor: Actor | Any, include_closed: bool = False) -> QuerySet[Request]:
+    """What an officer has to work on: assigned to them, or led by their unit; soonest deadline first."""
+    actor = as_actor(actor)
+    mine = Q(pk__in=[])
+    if actor.officer is not None:
+        mine |= Q(assignee_id=actor.officer.id)
+    if actor.unit_paths:
+        led = RequestUnit.objects.filter(
+            paths_q("unit__path", actor.unit_paths), role=UnitRole.LEAD, is_active=True
+        )
+        mine |= Q(id__in=led.values("request_id"))
+    qs = Request.objects.visible_to(actor).filter(mine, matter__isnull=True)
+    if not include_closed:
+        qs = qs.filter(status__in=OPEN)
+    return qs.select_related("region", "category", "assignee").order_by("due_at", "id")
+
+
+def leader_queue(*, actor: Actor | Any) -> dict[str, QuerySet]:
+    """A leader's queue: accepted requests awaiting assignment, and open escalations in their units."""
+    actor = as_actor(actor)
+    visible = Request.objects.visible_to(actor).filter(matter__isnull=True)
+    awaiting = visible.filter(status__in=[Status.ACCEPTED, Status.REOPENED]).select_related(
+        "region", "category"
+    )
+    alerts = (
+        ClockAlert.objects.filter(
+            kind=AlertKind.ESCALATION, acknowledged_at__isnull=True, request__in=visible
+        )
+        .filter(paths_q("unit__path", actor.unit_paths) | Q(unit__isnull=True) if not actor.is_admin else Q())
+        .select_related("request", "unit")
+        .order_by("-tier", "due_at")
+    )
+    return {"awaiting_assignment": awaiting.order_by("due_at", "id"), "escalations": alerts}
+
+
+def deadline_state(request: Request, now: datetime | None = None) -> str:
+    """The colour an officer sees: paused, overdue, due soon, on time, or none (no clock / finished)."""
+    now = now or timezone.now()
+    if request.status not in OPEN or request.due_at is None:
+        return "none"
+    if request.is_paused:
+        return "paused"
+    if request.due_at < now:
+        return "overdue"
+    if request.due_at - REMIND_WINDOW <= now:
+        return "due_soon"
+    return "on_time"
+
+
+def with_open_alerts(qs: QuerySet[Request]) -> QuerySet[Request]:
+    return qs.annotate(
+        has_open_alert=Exists(ClockAlert.objects.filter(request=OuterRef("pk"), acknowledged_at__isnull=True))
+    )

@@ -188,3 +188,31 @@ def test_paused_and_closed_requests_do_not_escalate(world):
         actor=world.user_officer_a1, request=request, action=Action.REJECT, reason="不属受理范围"
     )
     assert clock_tick(now=request.due_at + timedelta(days=5)).escalations == 0
+
+
+@pytest.mark.django_db
+def test_my_requests_and_leader_queue_with_deadline_colours(world):
+    from grassroots.casework.escalation import clock_alert_acknowledge
+    from grassroots.casework.selectors import deadline_state, leader_queue, my_requests
+
+    request = _complaint(world)
+    request = request_transition(actor=world.user_officer_a1, request=request, action=Action.ACCEPT)
+    queue = leader_queue(actor=world.user_leader_a)
+    assert list(queue["awaiting_assignment"]) == [request]
+    assert list(leader_queue(actor=world.user_officer_b)["awaiting_assignment"]) == []
+    request = request_transition(
+        actor=world.user_leader_a,
+        request=request,
+        action=Action.ASSIGN,
+        data={"lead_unit": world.tribunal_a1, "assignee": world.officer_a1},
+    )
+    assert list(my_requests(actor=world.user_officer_a1)) == [request]
+    assert list(my_requests(actor=world.user_officer_a2)) == []
+    assert deadline_state(request, request.due_at - timedelta(days=3)) == "on_time"
+    assert deadline_state(request, request.due_at - timedelta(hours=2)) == "due_soon"
+    assert deadline_state(request, request.due_at + timedelta(minutes=1)) == "overdue"
+    clock_tick(now=request.due_at + timedelta(hours=1))
+    alerts = list(leader_queue(actor=world.user_leader_a)["escalations"])
+    assert [a.tier for a in alerts] == [1]
+    clock_alert_acknowledge(actor=world.user_leader_a, alert=alerts[0], note="已督办")
+    assert list(leader_queue(actor=world.user_leader_a)["escalations"]) == []
