@@ -1,6 +1,12 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
+
+from grassroots.common.api.auth import TokenObtainView
+from grassroots.common.api.views import api_not_found
 
 urlpatterns = [
+    path("auth/token/", TokenObtainView.as_view(), name="api-token"),
     path("", include("grassroots.territory.api.urls")),
     path("", include("grassroots.workforce.api.urls")),
+    # Last: any other path under /api/ answers 404 in the API's error shape, not as an HTML page.
+    re_path(r"^.*$", api_not_found),
 ]

@@ -4,7 +4,17 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
+    path("households/", views.household_list, name="household-list"),
+    path("households/<int:pk>/", views.household_detail, name="household-detail"),
+    path("residents/<int:pk>/reveal/", views.resident_reveal_view, name="resident-reveal"),
+    path("officers/", views.officer_list, name="officer-list"),
+    path("officers/<int:pk>/", views.officer_detail, name="officer-detail"),
+    path("audit/verify/", views.audit_verify_view, name="audit-verify"),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from grassroots.common.scoping import Actor, get_visible_or_404
@@ -31,6 +31,10 @@ def post_list(
     if front_line is not None:
         qs = qs.filter(is_front_line=front_line)
     return qs
+
+
+def post_get(*, actor: Actor | Any, pk: Any) -> Post:
+    return get_visible_or_404(post_list(actor=actor), pk=pk)
 
 
 def _current_assignments(day: date) -> Prefetch:
@@ -97,3 +101,51 @@ def assignment_list(
     if kind:
         qs = qs.filter(kind=kind)
     return qs.order_by("officer_id", "-start")
+
+
+def assignment_get(*, actor: Actor | Any, pk: Any) -> Assignment:
+    return get_visible_or_404(assignment_list(actor=actor, kind=None), pk=pk)
+
+
+def post_staffing(
+    *, actor: Actor | Any, front_line: bool | None = None, day: date | None = None
+) -> QuerySet[Post]:
+    """Active posts in scope, each annotated with ``staffed``: officers holding it on ``day``."""
+    day = day or timezone.localdate()
+    current = Q(assignments__kind=AssignmentKind.ACTUAL, assignments__start__lte=day) & (
+        Q(assignments__end__isnull=True) | Q(assignments__end__gte=day)
+    )
+    return (
+        post_list(actor=actor, front_line=front_line)
+        .filter(is_active=True)
+        .annotate(staffed=Count("assignments", filter=current))
+        .order_by("unit__path", "code")
+    )
+
+
+def workforce_totals(*, actor: Actor | Any, day: date | None = None) -> dict[str, int]:
+    """Counts of the units, posts, officers and recruits the actor may see."""
+    day = day or timezone.localdate()
+    officers = officer_list(actor=actor, day=day)
+    return {
+        "units": Unit.objects.visible_to(actor).filter(is_active=True).count(),
+        "posts": Post.objects.visible_to(actor).filter(is_active=True).count(),
+        "front_line_posts": Post.objects.visible_to(actor).filter(is_active=True, is_front_line=True).count(),
+        "officers": officers.count(),
+        "recruits": officer_list(actor=actor, day=day, recruits_only=True).count(),
+    }
+
+
+def unit_staffing(*, actor: Actor | Any, day: date | None = None) -> QuerySet[Unit]:
+    """Active units in scope, each annotated with ``serving``: current assignments to its posts."""
+    day = day or timezone.localdate()
+    current = Q(
+        posts__assignments__kind=AssignmentKind.ACTUAL,
+        posts__assignments__start__lte=day,
+    ) & (Q(posts__assignments__end__isnull=True) | Q(posts__assignments__end__gte=day))
+    return (
+        unit_list(actor=actor)
+        .filter(is_active=True)
+        .annotate(serving=Count("posts__assignments", filter=current))
+        .order_by("path")
+    )

@@ -1,0 +1,46 @@
+"""API token login: DRF tokens, throttled so that passwords cannot be guessed by brute force."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.settings import api_settings
+from rest_framework.throttling import ScopedRateThrottle
+
+from .schema import error_responses
+
+LOGIN_THROTTLE_SCOPE = "auth-token"
+
+
+class TokenObtainThrottle(ScopedRateThrottle):
+    """Per client address; ``DEFAULT_THROTTLE_RATES["auth-token"]`` overrides the default rate."""
+
+    default_rate = "10/min"
+
+    def get_rate(self) -> str:
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope, self.default_rate)
+
+
+class TokenObtainView(ObtainAuthToken):
+    # No session authentication here: logging in must not depend on (or be blocked by) a session's CSRF token.
+    authentication_classes = ()
+    permission_classes = ()
+    throttle_classes = (TokenObtainThrottle,)
+    throttle_scope = LOGIN_THROTTLE_SCOPE
+
+    @extend_schema(
+        operation_id="auth_token_create",
+        tags=["auth"],
+        summary="Obtain an API token",
+        description="Exchange a username and password for a token; send it as `Authorization: Token <key>`.",
+        request=AuthTokenSerializer,
+        responses={
+            200: inline_serializer("Token", {"token": serializers.CharField()}),
+            **error_responses(400, 429),
+        },
+        auth=[],
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
