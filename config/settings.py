@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "grassroots.web.middleware.DefaultLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -144,7 +145,9 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "zh-hans"
+LANGUAGE_CODE = env("LANGUAGE_CODE", "zh-hans")
+# Follow the browser's Accept-Language before the user has chosen a language (off: LANGUAGE_CODE rules).
+LANGUAGE_FROM_BROWSER = env_bool("LANGUAGE_FROM_BROWSER", False)
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "grassroots" / "locale"]
 TIME_ZONE = env("TIME_ZONE", "Asia/Shanghai")

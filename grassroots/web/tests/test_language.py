@@ -50,3 +50,15 @@ def test_model_labels_are_translated(world, client_for):
         .content.decode()
     )
     assert "户主" in html  # Relationship.HEAD
+
+
+@pytest.mark.django_db
+def test_an_english_browser_still_gets_the_deployment_language_until_switching(client, settings):
+    response = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert response.headers["Content-Language"] == "zh-hans"
+    settings.LANGUAGE_FROM_BROWSER = True
+    response = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert response.headers["Content-Language"] == "en"
+    settings.LANGUAGE_FROM_BROWSER = False
+    client.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
+    assert client.get("/login/").headers["Content-Language"] == "en"
