@@ -7,6 +7,7 @@ urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="api-token"),
     path("", include("grassroots.territory.api.urls")),
     path("", include("grassroots.workforce.api.urls")),
+    path("", include("grassroots.casework.api.urls")),
     # Last: any other path under /api/ answers 404 in the API's error shape, not as an HTML page.
     re_path(r"^.*$", api_not_found),
 ]

@@ -192,7 +192,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "RequestKindEnum": "grassroots.casework.models.Kind",
+        "ClockAlertKindEnum": "grassroots.casework.models.AlertKind",
+    },
 }
 
 # Working-day calendar for legal clocks: "cn" (China's official calendar, holidays and adjusted working days)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import Resolver404, resolve
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, viewsets
@@ -42,10 +43,10 @@ class ScopedViewSet(viewsets.GenericViewSet):
         return {key: value for key, value in serializer.validated_data.items() if value not in (None, "")}
 
     def select_list(self, **filters: Any) -> Any:
-        raise NotImplementedError
+        raise ImproperlyConfigured(f"{type(self).__name__} must define select_list")
 
     def select_one(self, pk: Any) -> Any:
-        raise NotImplementedError
+        raise ImproperlyConfigured(f"{type(self).__name__} must define select_one")
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
