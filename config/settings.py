@@ -75,8 +75,10 @@ INSTALLED_APPS = [
     "grassroots.common",
     "grassroots.territory",
     "grassroots.workforce",
+    "grassroots.routing",
     "grassroots.casework",
     "grassroots.web",
+    "grassroots.planning",
 ]
 
 MIDDLEWARE = [

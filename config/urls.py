@@ -10,6 +10,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("config.api_urls")),
     path("registers/", include("grassroots.territory.urls")),
+    path("casework/", include("grassroots.casework.urls")),
+    path("public/", include("grassroots.casework.public_urls")),
     path("", include("grassroots.web.urls")),
 ]
 

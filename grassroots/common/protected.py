@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import operator
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -23,6 +24,7 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _ID_RE = re.compile(r"^\d{17}[\dX]$")
 _PHONE_RE = re.compile(r"^\+?[\d\- ]{5,20}$")
+_PHONE_SEPARATORS = re.compile(r"[\s\-]")
 
 
 @lru_cache(maxsize=1)
@@ -69,12 +71,13 @@ def normalise_id_number(value: str) -> str:
 
 
 def normalise_phone(value: str) -> str:
-    return re.sub(r"[\s\-]", "", (value or "").strip())
+    return _PHONE_SEPARATORS.sub("", (value or "").strip())
 
 
 def id_number_check_digit(first17: str) -> str:
-    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11]
+    if len(first17) != len(_ID_WEIGHTS):
+        raise ValueError("the check digit is computed from exactly 17 digits")
+    return _ID_CHECK[sum(map(operator.mul, map(int, first17), _ID_WEIGHTS)) % 11]
 
 
 def id_number_problem(value: str) -> str | None:

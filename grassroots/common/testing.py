@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import date
 from types import SimpleNamespace
 
@@ -117,10 +118,13 @@ def build_world() -> SimpleNamespace:
     w.grid_b1 = Grid.objects.create(
         code="410221100001-01", name="南村一网格", region=w.village_b1, county=w.county_b
     )
-    # get_or_create: transactional tests flush the rows the data migration seeded.
-    dibao, _ = CareTag.objects.get_or_create(
-        code="dibao", defaults={"name": "低保", "name_en": "Minimum living allowance"}
-    )
+    # Transactional tests flush the rows the data migration seeded: put the default care tags back.
+    care_tags = importlib.import_module("grassroots.territory.migrations.0003_default_care_tags").CARE_TAGS
+    for order, (code, name, name_en) in enumerate(care_tags):
+        CareTag.objects.get_or_create(
+            code=code, defaults={"name": name, "name_en": name_en, "sort_order": order}
+        )
+    dibao = CareTag.objects.get(code="dibao")
     w.household_a1 = household_create(
         actor=admin,
         data=HouseholdInput(
