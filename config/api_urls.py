@@ -8,6 +8,8 @@ urlpatterns = [
     path("", include("grassroots.territory.api.urls")),
     path("", include("grassroots.workforce.api.urls")),
     path("", include("grassroots.casework.api.urls")),
+    path("", include("grassroots.outreach.api.urls")),
+    path("", include("grassroots.planning.api.urls")),
     # Last: any other path under /api/ answers 404 in the API's error shape, not as an HTML page.
     re_path(r"^.*$", api_not_found),
 ]

@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "grassroots.workforce",
     "grassroots.routing",
     "grassroots.casework",
+    "grassroots.outreach",
+    "grassroots.open311",
     "grassroots.web",
     "grassroots.planning",
 ]

@@ -12,6 +12,9 @@ urlpatterns = [
     path("registers/", include("grassroots.territory.urls")),
     path("casework/", include("grassroots.casework.urls")),
     path("public/", include("grassroots.casework.public_urls")),
+    path("outreach/", include("grassroots.outreach.urls")),
+    path("planning/", include("grassroots.planning.urls")),
+    path("open311/", include("grassroots.open311.urls")),
     path("", include("grassroots.web.urls")),
 ]
 
