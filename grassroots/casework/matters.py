@@ -116,9 +116,10 @@ def _county_id(region: Region) -> int:
 
 def request_link(*, actor: Actor | Any, request: Request, matter: Request, reason: str = "") -> Request:
     """Link ``request`` into ``matter`` (its root when ``matter`` is itself linked). Both must be visible
-    to the actor, in one county and still open; the link is an event and an audit entry."""
+    to the actor as part of their area (not merely because they registered one), in one county and still
+    open; the link is an event and an audit entry."""
     actor = as_actor(actor)
-    visible = Request.objects.visible_to(actor)
+    visible = Request.objects.visible_to(actor, include_registered=False)
     if not actor.may_see_personal_data or not visible.filter(pk__in=[request.pk, matter.pk]).count() == 2:
         raise ValidationFailed("Not linked", [FieldError("matter", "no such request in your scope")])
     root = matter.matter or matter

@@ -75,19 +75,24 @@ class Category(models.Model):
 
 
 class RequestQuerySet(models.QuerySet):
-    def visible_to(self, actor: Actor | object) -> RequestQuerySet:
-        """Officers and leaders: requests in their regions or grids, or handled by their unit subtree.
+    def visible_to(self, actor: Actor | object, *, include_registered: bool = True) -> RequestQuerySet:
+        """Officers and leaders: requests in their regions or grids, or handled by their unit subtree, and
+        the requests they registered themselves (an officer may register anywhere in their county, e.g. at
+        a window). ``include_registered=False`` gives the area alone: acting on a request needs it.
         Residents: the requests they reported. HR: none (requests carry personal data)."""
         actor = as_actor(actor)
         if actor.is_admin:
             return self.all()
         if actor.is_staff_officer:
             handled = RequestUnit.objects.filter(paths_q("unit__path", actor.unit_paths)).values("request_id")
-            return self.filter(
+            area = (
                 paths_q("region__path", actor.region_paths)
                 | Q(grid_id__in=actor.grid_ids)
                 | Q(id__in=handled)
             )
+            if include_registered and actor.pk is not None:
+                area |= Q(created_by_id=actor.pk)
+            return self.filter(area)
         if actor.resident_id:
             return self.filter(reporter_resident_id=actor.resident_id)
         return self.none()
@@ -405,6 +410,7 @@ class FollowUp(models.Model):
         return f"{self.request_id} {self.satisfaction or 'not reached'}"
 
 
+from .models_catalogue import DisputeType, ImportMappingPreset, RequestImportJob  # noqa: E402,F401
 from .models_mediation import (  # noqa: E402,F401 - one import path for every casework model
     Agreement,
     Confirmation,

@@ -68,7 +68,8 @@ def my_requests(*, actor: Actor | Any, include_closed: bool = False) -> QuerySet
 def leader_queue(*, actor: Actor | Any) -> dict[str, QuerySet]:
     """A leader's queue: accepted requests awaiting assignment, and open escalations in their units."""
     actor = as_actor(actor)
-    visible = Request.objects.visible_to(actor).filter(matter__isnull=True)
+    # What the leader can act on: their area, not requests they merely registered elsewhere.
+    visible = Request.objects.visible_to(actor, include_registered=False).filter(matter__isnull=True)
     awaiting = visible.filter(status__in=[Status.ACCEPTED, Status.REOPENED]).select_related(
         "region", "category"
     )

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.utils import timezone
 
 from grassroots.common.audit import audit_record
@@ -17,6 +19,7 @@ from grassroots.common.errors import Conflict, DomainError, FieldError, Forbidde
 from grassroots.common.models import Role
 from grassroots.common.protected import phone_problem, protect_phone
 from grassroots.common.scoping import Actor, as_actor
+from grassroots.insights.hooks import after_intake
 from grassroots.territory.models import Grid, Region, RegionLevel, Resident
 from grassroots.territory.services import region_county
 from grassroots.workforce.models import Officer, Unit
@@ -112,6 +115,14 @@ def _validate_intake(actor: Actor, data: IntakeInput) -> list[FieldError]:
         errors.append(
             FieldError("reporter_name", "is required unless the request is anonymous", code="required")
         )
+    if data.dispute_type:
+        from .categories import dispute_type_resolve
+
+        dispute_code = dispute_type_resolve(data.dispute_type)
+        if dispute_code is None:
+            errors.append(FieldError("dispute_type", "is not a configured dispute type", code="choice"))
+        else:
+            data.dispute_type = dispute_code  # a name (as routing suggests it) is stored as its code
     if data.client_token is not None and not (1 <= len(data.client_token) <= 64):
         errors.append(FieldError("client_token", "must be 1 to 64 characters"))
     return errors
@@ -131,10 +142,50 @@ def _require_intake_right(actor: Actor, data: IntakeInput) -> None:
     raise Forbidden("Your role may not register requests on this channel")
 
 
+POLICY_CACHE_SECONDS = 60
+_policy_cache: dict[str, Any] = {"policies": None, "loaded": 0.0}
+_county_cache: dict[str, int] = {}
+
+
+def forget_cached_policies(**_: Any) -> None:
+    """Drop the cached policies now and again when the current transaction commits (edits made inside a
+    transaction must not leave the state read before the commit in the cache)."""
+    _policy_cache["policies"] = None
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _policy_cache.update(policies=None))
+
+
+post_save.connect(forget_cached_policies, sender=DeadlinePolicy, dispatch_uid="casework_policy_saved")
+post_delete.connect(forget_cached_policies, sender=DeadlinePolicy, dispatch_uid="casework_policy_deleted")
+post_save.connect(forget_cached_policies, sender=Category, dispatch_uid="casework_policy_category_saved")
+
+
+def _forget_all(**_: Any) -> None:
+    """After a migration or a flush (which sends no delete signals) nothing cached may be trusted."""
+    _policy_cache["policies"] = None
+    _county_cache.clear()
+
+
+post_migrate.connect(_forget_all, dispatch_uid="casework_intake_caches")
+
+
+def _active_policies() -> list[DeadlinePolicy]:
+    """The active policies, kept per process for ``POLICY_CACHE_SECONDS``. Saving or deleting a policy or a
+    category in this process forgets them at once; other processes reload within that time. Only what is
+    read outside a transaction (committed, as intake reads it) is kept."""
+    policies = _policy_cache["policies"]
+    if policies is not None and time.monotonic() - _policy_cache["loaded"] < POLICY_CACHE_SECONDS:
+        return policies
+    policies = list(DeadlinePolicy.objects.filter(is_active=True).select_related("category"))
+    if not transaction.get_connection().in_atomic_block:
+        _policy_cache.update(policies=policies, loaded=time.monotonic())
+    return policies
+
+
 def policy_for(*, kind: str, urgency: str, channel: str, category: Category | None) -> DeadlinePolicy | None:
     """The most specific active policy: urgency, then channel, then deepest category, then kind."""
     best, best_score = None, -1
-    for policy in DeadlinePolicy.objects.filter(is_active=True).select_related("category"):
+    for policy in _active_policies():
         if (policy.urgency and policy.urgency != urgency) or (policy.channel and policy.channel != channel):
             continue
         if policy.kind and policy.kind != kind:
@@ -152,6 +203,17 @@ def policy_for(*, kind: str, urgency: str, channel: str, category: Category | No
     return best
 
 
+def _county_id(region: Region) -> int:
+    """The id of the region's county; kept per process by path (a path names the whole ancestry, so a moved
+    region has a new path), and only when read outside a transaction."""
+    county_id = _county_cache.get(region.path)
+    if county_id is None:
+        county_id = region_county(region).pk
+        if not transaction.get_connection().in_atomic_block and len(_county_cache) < 100_000:
+            _county_cache[region.path] = county_id
+    return county_id
+
+
 def _new_tracking_code() -> str:
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
 
@@ -165,12 +227,11 @@ def request_intake(*, actor: Actor | Any, data: IntakeInput) -> tuple[Request, b
     if errors:
         raise ValidationFailed("Request not registered", errors)
     fingerprint = data.fingerprint()
-    if data.client_token:
-        existing = _existing_for_token(data.channel, data.client_token, fingerprint)
-        if existing is not None:
-            return existing, False
+    # The unique (channel, client token) constraint settles retries: the insert is tried first and a used
+    # token answers with its request; a first submission costs no look-up.
     phone = protect_phone(data.reporter_phone)
     policy = policy_for(kind=data.kind, urgency=data.urgency, channel=data.channel, category=data.category)
+    county_id = _county_id(data.region)
     try:
         with transaction.atomic():
             now = timezone.now()
@@ -190,7 +251,7 @@ def request_intake(*, actor: Actor | Any, data: IntakeInput) -> tuple[Request, b
                 reporter_phone_masked=phone.masked,
                 is_anonymous=data.is_anonymous,
                 region=data.region,
-                county=region_county(data.region),
+                county_id=county_id,
                 grid=data.grid,
                 address=data.address,
                 latitude=data.latitude,
@@ -222,8 +283,9 @@ def request_intake(*, actor: Actor | Any, data: IntakeInput) -> tuple[Request, b
                 obj=request,
                 data={"tracking_code": request.tracking_code, "channel": data.channel, "kind": data.kind},
             )
+            transaction.on_commit(lambda: after_intake(request.pk), robust=True)  # danger text → warning
     except IntegrityError:
-        # A concurrent retry with the same token won the race: answer with its request.
+        # A retry (or a concurrent one that won the race) with the same token: answer with its request.
         if data.client_token:
             existing = _existing_for_token(data.channel, data.client_token, fingerprint)
             if existing is not None:
@@ -252,8 +314,11 @@ def _covers(actor: Actor, unit: Unit | None) -> bool:
 
 
 def _check_right(actor: Actor, request: Request, right: str) -> None:
-    if not Request.objects.visible_to(actor).filter(pk=request.pk).exists():
-        raise NotFound()
+    if not Request.objects.visible_to(actor, include_registered=False).filter(pk=request.pk).exists():
+        if not Request.objects.visible_to(actor).filter(pk=request.pk).exists():
+            raise NotFound()
+        # Seen because this officer registered it; acting on it belongs to the place's officers and units.
+        raise Forbidden("This request is outside your area: only its place's officers and units act on it")
     if actor.is_admin:
         return
     if not actor.is_staff_officer:

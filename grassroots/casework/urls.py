@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_import
 
 app_name = "casework"
 urlpatterns = [
@@ -11,6 +11,10 @@ urlpatterns = [
     path("new/grids/", views.intake_grids, name="intake-grids"),
     path("queue/", views.leader_queue, name="queue"),
     path("alerts/<int:pk>/acknowledge/", views.alert_acknowledge, name="alert-acknowledge"),
+    path("import/", views_import.import_start, name="import"),
+    path("import/<int:pk>/", views_import.import_job, name="import-job"),
+    path("import/<int:pk>/status/", views_import.import_job_status, name="import-status"),
+    path("import/<int:pk>/confirm/", views_import.import_job_confirm, name="import-confirm"),
     path("<int:pk>/", views.request_detail, name="detail"),
     path("<int:pk>/receipt/", views.receipt, name="receipt"),
     path("<int:pk>/act/", views.request_act, name="act"),

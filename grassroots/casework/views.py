@@ -26,6 +26,7 @@ from grassroots.common.errors import Conflict, DomainError, Forbidden, NotFound,
 from grassroots.common.models import Role
 from grassroots.common.protected import phone_problem
 from grassroots.common.scoping import Actor, actor_for, get_visible_or_404
+from grassroots.routing.intake import intake_choice, intake_record
 from grassroots.territory.models import Grid, Region, RegionLevel, Resident
 from grassroots.workforce.models import Officer, Unit, UnitKind
 
@@ -176,6 +177,7 @@ def _intake_save(request: HttpRequest, actor: Actor, form: IntakeForm) -> Reques
         if resident is None:
             form.add_error(None, _("The chosen resident is not in your scope."))
             return None
+    routing = intake_choice(request.POST)
     intake_input = services.IntakeInput(
         channel=data["channel"],
         kind=data["kind"],
@@ -188,7 +190,8 @@ def _intake_save(request: HttpRequest, actor: Actor, form: IntakeForm) -> Reques
         reporter_name=data["reporter_name"],
         reporter_phone=data["reporter_phone"].strip(),
         is_anonymous=data["is_anonymous"],
-        dispute_type=data["dispute_type"],
+        category=routing.category,
+        dispute_type=data["dispute_type"] or routing.dispute_type,
         urgency=data["urgency"],
         risk=data["risk"],
         is_confidential=data["is_confidential"],
@@ -215,6 +218,8 @@ def _intake_save(request: HttpRequest, actor: Actor, form: IntakeForm) -> Reques
     except Forbidden as exc:
         form.add_error(None, refusal_message(exc))
         return None
+    if created:
+        intake_record(actor=actor, request=saved, choice=routing)
     if created and data["link_matter"]:
         _link_at_intake(request, actor, saved, data["link_matter"])
     elif created:

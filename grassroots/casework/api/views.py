@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Prefetch, prefetch_related_objects
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -16,7 +17,7 @@ from grassroots.common.api.views import ScopedViewSet
 from grassroots.common.errors import NotFound
 
 from .. import escalation, follow_up, matters, selectors, services
-from ..models import ClockAlert, Request
+from ..models import ClockAlert, Request, RequestEvent, RequestUnit
 from . import serializers as s
 
 ID_PARAMETER = OpenApiParameter("id", int, OpenApiParameter.PATH)
@@ -91,9 +92,13 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         created_request, created = services.request_intake(
             actor=self.actor, data=services.IntakeInput(**data)
         )
-        body = s.RequestDetailSerializer(
-            Request.objects.prefetch_related("events", "units").get(pk=created_request.pk)
-        ).data
+        # The service's own instance carries its place, category and grid; only the timeline is read.
+        prefetch_related_objects(
+            [created_request],
+            Prefetch("events", queryset=RequestEvent.objects.select_related("actor").order_by("at", "id")),
+            Prefetch("units", queryset=RequestUnit.objects.filter(is_active=True).select_related("unit")),
+        )
+        body = s.RequestDetailSerializer(created_request).data
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(
