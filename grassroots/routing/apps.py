@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class RoutingConfig(AppConfig):
-    """Request routing: a plain engine (no models) plus its management commands."""
+    """Request routing: the engine, its model versions, suggestions and officers' decisions."""
 
     name = "grassroots.routing"
     label = "routing"

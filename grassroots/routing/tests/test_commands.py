@@ -3,6 +3,8 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from grassroots.routing.models import ModelVersion
+
 from .conftest import synthetic_history
 
 
@@ -18,6 +20,7 @@ def history_csv(tmp_path):
     return path
 
 
+@pytest.mark.django_db
 def test_train_on_an_export_then_route_a_text(history_csv, tmp_path):
     out = tmp_path / "model.joblib"
     stdout, stderr = io.StringIO(), io.StringIO()
@@ -43,6 +46,11 @@ def test_train_on_an_export_then_route_a_text(history_csv, tmp_path):
     assert "majority class" in report and "plain TF-IDF + LinearSVC" in report and "routing model" in report
     assert "民政" in stderr.getvalue()
     assert out.is_file()
+    version = ModelVersion.objects.get(is_active=True, task="category")
+    assert version.file_path == str(out.resolve()) and version.example_count == 32
+    assert (
+        version.cross_validation["model"]["accuracy"][0] > version.cross_validation["majority"]["accuracy"][0]
+    )
     stdout = io.StringIO()
     call_command("route_text", "工厂老板拖欠工资三个月", "--model", str(out), stdout=stdout)
     lines = stdout.getvalue().splitlines()
