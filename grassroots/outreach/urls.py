@@ -1,1 +1,24 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import views, views_manage
+
+app_name = "outreach"
+urlpatterns = [
+    path("", views.officer_day, name="day"),
+    path("visits/new/", views.visit_new, name="visit-new"),
+    path("visits/bulk/", views.visits_bulk, name="visits-bulk"),
+    path("visits/<int:pk>/", views.visit_detail, name="visit"),
+    path("coverage/", views.coverage, name="coverage"),
+    path("attention/", views.attention, name="attention"),
+    path("photos/<str:token>/", views.photo, name="photo"),
+    path("liaisons/", views_manage.liaisons, name="liaisons"),
+    path("liaisons/<int:pk>/end/", views_manage.liaison_end_view, name="liaison-end"),
+    path("officers/<int:pk>/card/", views_manage.officer_card, name="card"),
+    path("officers/<int:pk>/board/", views_manage.notice_board, name="board"),
+    path("board/", views_manage.board_edit, name="board-edit"),
+    path("events/", views_manage.events, name="events"),
+    path("events/new/", views_manage.event_new, name="event-new"),
+    path("events/report/", views_manage.event_report, name="event-report"),
+    path("events/<int:pk>/", views_manage.event_detail, name="event"),
+    path("rules/", views_manage.rules, name="rules"),
+]
