@@ -1,0 +1,113 @@
+"""The dashboard as a workbook (.xlsx, one sheet per table) and as a PDF (reportlab, with the Chinese
+font built into every PDF reader, so no font file is shipped)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+
+def _tables(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any]]]]:
+    labels = data["measure_labels"]
+    measures = ("total", "responded", "resolved", "open", "overdue", "satisfied", "followed")
+    tables = [
+        (
+            str(_("Rates")),
+            [str(_("Figure")), str(_("Value")), str(_("Numerator")), str(_("Denominator"))],
+            [
+                [
+                    str(r["label"]),
+                    round(r["value"], 4) if r["value"] is not None else "",
+                    r["numerator"],
+                    r["denominator"],
+                ]
+                for r in data["rates"]
+            ],
+        )
+    ]
+    for code, rows in data["breakdowns"].items():
+        tables.append(
+            (
+                str(data["dimension_labels"][code]),
+                [str(data["dimension_labels"][code]), *[str(labels[m]) for m in measures]],
+                [[r["name"], *[r[m] for m in measures]] for r in rows],
+            )
+        )
+    tables.append(
+        (
+            str(_("Villages and grids")),
+            [
+                str(_("Township / street")),
+                str(_("Village / community")),
+                str(_("Grid")),
+                str(labels["total"]),
+                str(labels["open"]),
+                str(labels["overdue"]),
+            ],
+            [
+                [r["township"], r["village"], r["grid"], r["total"], r["open"], r["overdue"]]
+                for r in data["heat"]
+            ],
+        )
+    )
+    return tables
+
+
+def _period(data: dict[str, Any]) -> str:
+    f = data["filters"]
+    return f"{f.start.isoformat()} – {f.end.isoformat()}"
+
+
+def xlsx(data: dict[str, Any]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for title, header, rows in _tables(data):
+        sheet = book.create_sheet(title[:31].replace("/", "-"))
+        sheet.append([_period(data)])
+        sheet.append(header)
+        for row in rows:
+            sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def pdf(data: dict[str, Any]) -> bytes:
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    font = "STSong-Light"
+    if font not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(font))
+    styles = getSampleStyleSheet()
+    for name in ("Title", "Heading2", "Normal"):
+        styles[name].fontName = font
+    out = io.BytesIO()
+    story = [
+        Paragraph(str(_("Leadership dashboard")), styles["Title"]),
+        Paragraph(_period(data), styles["Normal"]),
+    ]
+    for title, header, rows in _tables(data):
+        story += [Spacer(1, 8), Paragraph(title, styles["Heading2"])]
+        table = Table([header, *[[str(c) for c in row] for row in rows[:60]]], repeatRows=1)
+        table.setStyle(
+            TableStyle(
+                [
+                    ("FONTNAME", (0, 0), (-1, -1), font),
+                    ("FONTSIZE", (0, 0), (-1, -1), 8),
+                    ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
+                ]
+            )
+        )
+        story.append(table)
+    SimpleDocTemplate(out, pagesize=A4, title=str(_("Leadership dashboard"))).build(story)
+    return out.getvalue()

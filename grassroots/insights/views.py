@@ -1,0 +1,236 @@
+"""Insights pages: the leaders' dashboard (printable, .xlsx and PDF), the list behind every figure,
+warnings with acknowledge/close, hotspots and the digest. Reads through the selectors, writes through the
+services; HR and residents get 404 (insights do not exist for them), as does anything out of scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from grassroots.casework.models import Category, Channel
+from grassroots.common.errors import Conflict, ValidationFailed
+from grassroots.common.scoping import actor_for
+from grassroots.territory.models import Region, RegionLevel
+from grassroots.workforce.models import Unit
+
+from . import charts, digests, exports, selectors, services
+from .figures import DIMENSIONS, MEASURES, TABLE_MEASURES
+from .hotspots import hotspot_topics
+from .models import WarningKind, WarningStatus
+
+PAGE_SIZE = 50
+
+
+def _actor(request: HttpRequest):
+    return selectors.require_insights(actor_for(request.user))
+
+
+def _filters_or_errors(request: HttpRequest, actor):
+    try:
+        return selectors.parse_filters(actor, request.GET.dict()), []
+    except ValidationFailed as exc:
+        return selectors.parse_filters(actor, {}), [f"{e.field}: {e.message}" for e in exc.errors]
+
+
+def _choices(actor) -> dict[str, Any]:
+    return {
+        "regions": Region.objects.visible_to(actor).filter(level__lte=RegionLevel.TOWNSHIP).order_by("path"),
+        "units": Unit.objects.visible_to(actor).order_by("path"),
+        "categories": Category.objects.filter(parent__isnull=True, is_active=True).order_by("path"),
+        "channels": Channel.choices,
+    }
+
+
+def _context(request: HttpRequest) -> dict[str, Any]:
+    actor = _actor(request)
+    filters, errors = _filters_or_errors(request, actor)
+    data = selectors.dashboard(actor=actor, filters=filters)
+    query = filters.as_query()
+    data.update(
+        {
+            "errors": errors,
+            "query": urlencode(query),
+            "measure_labels": {code: m.label for code, m in MEASURES.items()},
+            "dimension_labels": {code: d.label for code, d in DIMENSIONS.items()},
+            "daily_chart": charts.bars(
+                [r["key"].isoformat() for r in data["daily"]], [r["total"] for r in data["daily"]]
+            ),
+            "trend_chart": charts.lines(data["trend"]["weeks"], data["trend"]["series"][:6]),
+            "map_chart": charts.points(data["heat"]),
+            "table_measures": TABLE_MEASURES,
+            **_choices(actor),
+        }
+    )
+    return data
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "insights/dashboard.html", _context(request))
+
+
+@login_required
+@require_GET
+def dashboard_print(request: HttpRequest) -> HttpResponse:
+    return render(request, "insights/print.html", _context(request))
+
+
+@login_required
+@require_GET
+def export_xlsx(request: HttpRequest) -> HttpResponse:
+    data = _context(request)
+    response = HttpResponse(
+        exports.xlsx(data), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="insights-{data["filters"].end}.xlsx"'
+    return response
+
+
+@login_required
+@require_GET
+def export_pdf(request: HttpRequest) -> HttpResponse:
+    data = _context(request)
+    response = HttpResponse(exports.pdf(data), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="insights-{data["filters"].end}.pdf"'
+    return response
+
+
+@login_required
+@require_GET
+def drill(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    filters, errors = _filters_or_errors(request, actor)
+    measure = request.GET.get("measure", "total")
+    dimension = request.GET.get("dimension", "")
+    key = request.GET.get("key", "")
+    try:
+        qs = selectors.drill_list(actor=actor, filters=filters, measure=measure, dimension=dimension, key=key)
+    except ValidationFailed as exc:
+        errors += [f"{e.field}: {e.message}" for e in exc.errors]
+        measure, dimension, key = "total", "", ""
+        qs = selectors.drill_list(actor=actor, filters=filters, measure=measure)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    label = ""
+    if dimension:
+        names = DIMENSIONS[dimension].names([int(key)] if key.isdigit() else [key])
+        label = next(iter(names.values()), key) if names else key
+    return render(
+        request,
+        "insights/drill.html",
+        {
+            "page": page,
+            "errors": errors,
+            "measure": MEASURES[measure],
+            "dimension": DIMENSIONS.get(dimension),
+            "key_label": label,
+            "filters": filters,
+            "back": f"{reverse('insights:dashboard')}?{urlencode(filters.as_query())}",
+        },
+    )
+
+
+@login_required
+@require_GET
+def warning_list(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    status = request.GET.get("status", WarningStatus.OPEN)
+    status = status if status in WarningStatus.values or status == "all" else WarningStatus.OPEN
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in WarningKind.values else ""
+    qs = selectors.warning_list(actor=actor, status="" if status == "all" else status, kind=kind)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "insights/warnings.html",
+        {
+            "page": page,
+            "status": status,
+            "kind": kind,
+            "statuses": WarningStatus.choices,
+            "kinds": WarningKind.choices,
+            "reasons": {w.pk: digests.warning_reason(w) for w in page},
+        },
+    )
+
+
+@login_required
+@require_GET
+def warning_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    warning = selectors.warning_get(actor=actor, pk=pk)
+    evidence = selectors.warning_evidence(actor=actor, warning=warning)
+    return render(
+        request,
+        "insights/warning.html",
+        {"warning": warning, "evidence": evidence, "reason": digests.warning_reason(warning)},
+    )
+
+
+@login_required
+@require_POST
+def warning_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    actor = _actor(request)
+    warning = selectors.warning_get(actor=actor, pk=pk)
+    note = request.POST.get("note", "")
+    try:
+        version = int(request.POST.get("version", "0"))
+        if step == "acknowledge":
+            services.warning_acknowledge(actor=actor, warning=warning, version=version, note=note)
+            messages.success(request, _("Warning acknowledged."))
+        elif step == "close":
+            services.warning_close(actor=actor, warning=warning, version=version, note=note)
+            messages.success(request, _("Warning closed."))
+        else:
+            messages.error(request, _("Unknown step."))
+    except ValueError:
+        messages.error(request, _("The form was out of date; reload the page."))
+    except ValidationFailed as exc:
+        messages.error(request, "; ".join(f"{_(e.field)}: {_(e.message)}" for e in exc.errors))
+    except Conflict:
+        messages.error(request, _("This warning was changed by someone else; reload it."))
+    return redirect("insights:warning", pk=warning.pk)
+
+
+@login_required
+@require_GET
+def hotspots(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    filters, errors = _filters_or_errors(request, actor)
+    requests = list(
+        selectors.scoped_requests(actor, filters).select_related("region").order_by("-created_at")[:1000]
+    )
+    found = hotspot_topics(requests)
+    rows = [{"topic": t, "examples": [requests[i] for i in t.examples]} for t in found[:30]]
+    return render(
+        request,
+        "insights/hotspots.html",
+        {
+            "rows": rows,
+            "filters": filters,
+            "errors": errors,
+            "documents": len(requests),
+            "in_topics": sum(t.size for t in found),
+            **_choices(actor),
+        },
+    )
+
+
+@login_required
+@require_GET
+def digest(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    period = request.GET.get("period", "daily")
+    period = period if period in ("daily", "weekly") else "daily"
+    content = digests.build(actor=actor, period=period, now=timezone.now())
+    return render(request, "insights/digest_page.html", {"digest": content, "period": period})
