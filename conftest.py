@@ -2,6 +2,21 @@ import pytest
 from django.db import connection
 
 
+@pytest.fixture(autouse=True)
+def _forget_process_caches():
+    """Each test's database is rolled back or flushed afterwards: what a process keeps between requests
+    (loaded routing models, cached deadline policies and county ids, the cache backend) must not outlive it."""
+    yield
+    from django.core.cache import cache
+
+    from grassroots.casework.services import _forget_all
+    from grassroots.routing.serving import forget_loaded_models
+
+    forget_loaded_models()
+    _forget_all()
+    cache.clear()
+
+
 @pytest.fixture
 def world(db):
     from grassroots.common.testing import build_world

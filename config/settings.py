@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "grassroots.casework",
     "grassroots.outreach",
     "grassroots.open311",
+    "grassroots.insights",
     "grassroots.web",
     "grassroots.planning",
 ]
@@ -199,6 +200,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RequestKindEnum": "grassroots.casework.models.Kind",
         "ClockAlertKindEnum": "grassroots.casework.models.AlertKind",
+        "RequestStatusEnum": "grassroots.casework.workflow.Status",
+        "WarningStatusEnum": "grassroots.insights.models.WarningStatus",
+        "OutreachEventStatusEnum": "grassroots.outreach.models.EventStatus",
     },
 }
 

@@ -11,10 +11,12 @@ urlpatterns = [
     path("api/", include("config.api_urls")),
     path("registers/", include("grassroots.territory.urls")),
     path("casework/", include("grassroots.casework.urls")),
+    path("routing/", include("grassroots.routing.urls")),
     path("public/", include("grassroots.casework.public_urls")),
     path("outreach/", include("grassroots.outreach.urls")),
     path("planning/", include("grassroots.planning.urls")),
     path("open311/", include("grassroots.open311.urls")),
+    path("insights/", include("grassroots.insights.urls")),
     path("", include("grassroots.web.urls")),
 ]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import models, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import AuditEntry, AuditHead
@@ -76,18 +76,35 @@ def _json_safe(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str, ensure_ascii=False))
 
 
+def _lock_head() -> tuple[str, int]:
+    """Lock the chain's head row and read it in one statement: an UPDATE (PostgreSQL takes the row lock,
+    SQLite its write lock) returning the tip. The lock is held until the caller's transaction ends, so
+    services append their entry as their last write."""
+    table = connection.ops.quote_name(AuditHead._meta.db_table)
+    sql = (
+        f"UPDATE {table} SET lock_counter = lock_counter + 1 WHERE id = 1 "  # noqa: S608 - fixed names
+        "RETURNING last_hash, last_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+        if row is None:  # a fresh database: create the head, then lock it
+            AuditHead.objects.get_or_create(id=1)
+            cursor.execute(sql)
+            row = cursor.fetchone()
+    return row[0], row[1]
+
+
 def audit_append(*, actor: Any, records: Iterable[AuditRecord]) -> list[AuditEntry]:
     """Append records to the chain atomically. ``actor`` is a User, an Actor or None (system)."""
     records = list(records)
     if not records:
         return []
     actor_id, actor_label = _actor_fields(actor)
-    with transaction.atomic():
-        # Writing the head first takes its row lock (PostgreSQL) / the write lock (SQLite) before reading it.
-        AuditHead.objects.get_or_create(id=1)
-        AuditHead.objects.filter(id=1).update(lock_counter=models.F("lock_counter") + 1)
-        head = AuditHead.objects.select_for_update().get(id=1)
-        prev, next_id = head.last_hash, head.last_id + 1
+    # No savepoint of its own: a failed append must undo the caller's whole transaction anyway.
+    with transaction.atomic(savepoint=False):
+        prev, last_id = _lock_head()
+        next_id = last_id + 1
         now = timezone.now()
         entries = []
         for record in records:

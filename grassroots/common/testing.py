@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
 
+from grassroots.casework.models import DisputeType
 from grassroots.common.models import Role
 from grassroots.common.protected import id_number_check_digit
 from grassroots.territory.models import CareTag, Grid, RegionLevel
@@ -122,6 +123,11 @@ def build_world() -> SimpleNamespace:
     care_tags = importlib.import_module("grassroots.territory.migrations.0003_default_care_tags").CARE_TAGS
     for order, (code, name, name_en) in enumerate(care_tags):
         CareTag.objects.get_or_create(
+            code=code, defaults={"name": name, "name_en": name_en, "sort_order": order}
+        )
+    dispute_types = importlib.import_module("grassroots.casework.migrations.0007_default_dispute_types")
+    for order, (code, name, name_en) in enumerate(dispute_types.DISPUTE_TYPES):
+        DisputeType.objects.get_or_create(
             code=code, defaults={"name": name, "name_en": name_en, "sort_order": order}
         )
     dibao = CareTag.objects.get(code="dibao")

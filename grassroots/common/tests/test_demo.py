@@ -141,7 +141,10 @@ def test_steps_are_discovered_in_installed_apps_order():
         < names.index("territory.households")
         < names.index("workforce.units")
     )
-    assert names[-1] == "workforce.logins"
+    # Casework and outreach give the demo logins work of their own, so they come after the logins.
+    assert (
+        names.index("workforce.logins") < names.index("casework.requests") < names.index("outreach.outreach")
+    )
     assert {m.app_label for m in discover_modules()} >= {"territory", "workforce"}
 
 
@@ -311,6 +314,10 @@ def _check_workforce() -> None:
 def _check_logins(client) -> None:
     user_model = get_user_model()
     for user in user_model.objects.filter(username__startswith="demo-"):
+        if (
+            not user.has_usable_password()
+        ):  # service accounts (the call centre's follow-up clerk) never log in
+            continue
         role = Role.ADMIN if user.is_superuser else user.role
         assert client.login(username=user.username, password=DEMO_PASSWORDS[role]), user.username
         client.logout()
