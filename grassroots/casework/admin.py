@@ -7,7 +7,7 @@ from django.http import HttpRequest
 
 from grassroots.common.admin import AuditedAdmin
 
-from .models import CalendarDay, Category, ClockAlert, DeadlinePolicy, Request, RequestEvent
+from .models import CalendarDay, Category, ClockAlert, DeadlinePolicy, FollowUpRule, Request, RequestEvent
 
 
 @admin.register(DeadlinePolicy)
@@ -25,6 +25,12 @@ class DeadlinePolicyAdmin(AuditedAdmin):
     )
     list_filter = ("unit", "is_active")
     raw_id_fields = ("category",)
+
+
+@admin.register(FollowUpRule)
+class FollowUpRuleAdmin(AuditedAdmin):
+    list_display = ("name", "kind", "channel", "amount", "unit", "is_active")
+    list_filter = ("unit", "is_active")
 
 
 @admin.register(CalendarDay)

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from grassroots.common.audit import audit_record
+from grassroots.common.audit import AuditRecord, audit_append, audit_record
 from grassroots.common.errors import FieldError, ValidationFailed
 from grassroots.common.scoping import Actor, as_actor
 
-from .models import FollowUp, Request, Satisfaction
+from .models import AlertKind, ClockAlert, FollowUp, Request, RequestUnit, Satisfaction, UnitRole
 from .services import MAX_UNREACHED_ATTEMPTS, InvalidTransition, request_transition
 from .workflow import Action, Status
+
+AWAITING = (Status.RESOLVED, Status.FOLLOW_UP)
 
 
 def follow_up_record(
@@ -81,3 +85,61 @@ def _resolved_at(request: Request) -> Any:
         .values_list("at", flat=True)
         .first()
     )
+
+
+@dataclass
+class FollowUpTickReport:
+    checked: int = 0
+    reminders: int = 0
+
+
+def follow_up_tick(*, now: datetime | None = None) -> FollowUpTickReport:
+    """Write one "follow-up overdue" alert, to the lead unit, for every resolved request whose follow-up
+    (scheduled by the rule at resolution) is past due. Idempotent like the deadline alerts."""
+    now = now or timezone.now()
+    overdue = list(
+        Request.objects.filter(
+            status__in=AWAITING, follow_up_due_at__isnull=False, follow_up_due_at__lt=now, matter__isnull=True
+        ).only("id", "follow_up_due_at")
+    )
+    report = FollowUpTickReport(checked=len(overdue))
+    if not overdue:
+        return report
+    leads = dict(
+        RequestUnit.objects.filter(request__in=overdue, role=UnitRole.LEAD, is_active=True).values_list(
+            "request_id", "unit_id"
+        )
+    )
+    with transaction.atomic():
+        existing = set(
+            ClockAlert.objects.filter(request__in=overdue, kind=AlertKind.FOLLOW_UP).values_list(
+                "request_id", "due_at"
+            )
+        )
+        new = [
+            ClockAlert(
+                request_id=r.pk,
+                kind=AlertKind.FOLLOW_UP,
+                tier=0,
+                unit_id=leads.get(r.pk),
+                due_at=r.follow_up_due_at,
+                created_at=now,
+            )
+            for r in overdue
+            if (r.pk, r.follow_up_due_at) not in existing
+        ]
+        ClockAlert.objects.bulk_create(new, ignore_conflicts=True)
+        audit_append(
+            actor=None,
+            records=[
+                AuditRecord(
+                    action="request.follow_up_overdue",
+                    object_type="casework.request",
+                    object_id=str(a.request_id),
+                    data={"due_at": a.due_at.isoformat()},
+                )
+                for a in new
+            ],
+        )
+    report.reminders = len(new)
+    return report

@@ -15,7 +15,19 @@ from django.utils.translation import gettext_lazy as _
 from grassroots.territory.models import Grid, Region, RegionLevel
 from grassroots.workforce.models import Officer, Unit
 
-from .models import Channel, Kind, Mediator, Party, PartyRole, Risk, Satisfaction, SessionOutcome, Urgency
+from .models import (
+    Agreement,
+    Channel,
+    Confirmation,
+    Kind,
+    Mediator,
+    Party,
+    PartyRole,
+    Risk,
+    Satisfaction,
+    SessionOutcome,
+    Urgency,
+)
 from .workflow import Status
 
 OUTCOME_LABELS = {
@@ -233,6 +245,26 @@ class AgreementForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
+class ConfirmationForm(forms.Form):
+    """The next step of judicial confirmation: apply for it, then record the court's decision."""
+
+    confirmation = forms.ChoiceField(label=_("Judicial confirmation"))
+    case_number = forms.CharField(label=_("Court case number"), max_length=60, required=False)
+
+    NEXT = {
+        Confirmation.NONE: [Confirmation.APPLIED],
+        Confirmation.APPLIED: [Confirmation.CONFIRMED, Confirmation.REFUSED],
+    }
+
+    def __init__(self, *args: Any, agreement: Agreement, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        labels = dict(Confirmation.choices)
+        self.fields["confirmation"].choices = [
+            (value, labels[value]) for value in self.NEXT.get(agreement.confirmation, [])
+        ]
+        self.is_open = bool(self.fields["confirmation"].choices)
+
+
 class DivertForm(forms.Form):
     court = forms.ModelChoiceField(label=_("Court"), queryset=Unit.objects.none())
     case_number = forms.CharField(label=_("Case number"), max_length=60, required=False)
@@ -247,15 +279,29 @@ class DivertForm(forms.Form):
 
 
 class MyRequestsFilterForm(forms.Form):
+    q = forms.CharField(
+        label=_("Code or title"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "accesskey": "f", "autocomplete": "off"}),
+    )
+    deadline = forms.ChoiceField(
+        label=_("Deadline"),
+        required=False,
+        choices=[("", _("Any deadline")), *[(k, v) for k, v in DEADLINE_LABELS.items() if k != "none"]],
+    )
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("All open")), *Status.choices]
     )
     kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("All kinds")), *Kind.choices])
+    channel = forms.ChoiceField(
+        label=_("Channel"), required=False, choices=[("", _("All channels")), *Channel.choices]
+    )
 
     def filters(self) -> dict[str, str]:
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
-        return {"status": data.get("status") or "", "kind": data.get("kind") or ""}
+        return {name: (data.get(name) or "").strip() for name in ("q", "deadline", "status", "kind", "channel")}
 
 
 # Public pages --------------------------------------------------------------------------------------------

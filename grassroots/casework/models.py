@@ -192,6 +192,9 @@ class Request(models.Model):
         editable=False,
     )
     outcome = models.CharField(_("outcome"), max_length=24, blank=True, editable=False)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True, editable=False)
+    # Set by the follow-up rule when the request is resolved; cleared when it is closed or reopened.
+    follow_up_due_at = models.DateTimeField(_("follow-up due"), null=True, blank=True, editable=False)
     return_count = models.PositiveSmallIntegerField(_("returns"), default=0, editable=False)
     reopen_count = models.PositiveSmallIntegerField(_("reopens"), default=0, editable=False)
     created_by = models.ForeignKey(
@@ -222,6 +225,12 @@ class Request(models.Model):
         indexes = [
             models.Index(fields=["county", "status", "created_at"], name="request_county_status"),
             models.Index(fields=["assignee", "status"], name="request_assignee_status"),
+            models.Index(
+                fields=["follow_up_due_at"],
+                condition=Q(follow_up_due_at__isnull=False),
+                name="request_follow_up_due",
+            ),
+            models.Index(fields=["kind", "resolved_at"], name="request_kind_resolved"),
         ]
 
     def __str__(self) -> str:
@@ -342,6 +351,7 @@ class CalendarDay(models.Model):
 class AlertKind(models.TextChoices):
     REMINDER = "reminder", _("Deadline approaching")
     ESCALATION = "escalation", _("Overdue: escalated")
+    FOLLOW_UP = "follow_up", _("Follow-up overdue")
 
 
 class ClockAlert(models.Model):
@@ -410,7 +420,12 @@ class FollowUp(models.Model):
         return f"{self.request_id} {self.satisfaction or 'not reached'}"
 
 
-from .models_catalogue import DisputeType, ImportMappingPreset, RequestImportJob  # noqa: E402,F401
+from .models_catalogue import (  # noqa: E402,F401
+    DisputeType,
+    FollowUpRule,
+    ImportMappingPreset,
+    RequestImportJob,
+)
 from .models_mediation import (  # noqa: E402,F401 - one import path for every casework model
     Agreement,
     Confirmation,
@@ -422,3 +437,4 @@ from .models_mediation import (  # noqa: E402,F401 - one import path for every c
     PartyRole,
     SessionOutcome,
 )
+from .models_throttle import ThrottleCounter  # noqa: E402,F401

@@ -29,6 +29,36 @@ class DisputeType(models.Model):
         return self.name
 
 
+class FollowUpRule(models.Model):
+    """When the follow-up (回访) of a resolved request is due: within ``amount`` ``unit`` of its resolution.
+    The most specific active rule applies (kind and channel, then kind, then channel, then the rule for
+    everything); an empty field matches anything. Anonymous requests have nobody to call back."""
+
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=16, blank=True)
+    channel = models.CharField(_("channel"), max_length=16, blank=True)
+    amount = models.PositiveIntegerField(_("follow up within"))
+    unit = models.CharField(
+        _("unit"),
+        max_length=16,
+        choices=[
+            ("hours", _("hours")),
+            ("working_days", _("working days")),
+            ("calendar_days", _("calendar days")),
+        ],
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("follow-up rule")
+        verbose_name_plural = _("follow-up rules")
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="follow_up_rule_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.amount} {self.unit}"
+
+
 class ImportMappingPreset(models.Model):
     """A saved column and value mapping for request imports from one source system."""
 

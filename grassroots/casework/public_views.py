@@ -24,7 +24,7 @@ from grassroots.common.models import Role
 from grassroots.common.scoping import ANONYMOUS, actor_for
 from grassroots.territory.models import Region, RegionLevel, Resident
 
-from . import services, throttle
+from . import selectors, services, throttle
 from .forms import PublicFeedbackForm, PublicSubmitForm, TrackForm, new_client_token
 from .models import Channel, Request
 from .public import AWAITING_FEEDBACK, public_feedback_record
@@ -39,8 +39,10 @@ def _limit(name: str, default: tuple[int, int]) -> tuple[int, int]:
     return tuple(getattr(settings, name, default))  # type: ignore[return-value]
 
 
-def _throttled(request: HttpRequest) -> HttpResponse:
-    return render(request, "casework/public/throttled.html", status=429)
+def _throttled(request: HttpRequest, window_seconds: int) -> HttpResponse:
+    response = render(request, "casework/public/throttled.html", status=429)
+    response["Retry-After"] = str(throttle.seconds_left(window_seconds))
+    return response
 
 
 def sign_started(at: float | None = None) -> str:
@@ -73,7 +75,7 @@ def public_submit(request: HttpRequest) -> HttpResponse:
         return render(request, "casework/public/submit.html", {"form": form})
     attempts, window = _limit("PUBLIC_SUBMIT_LIMIT", (5, 3600))
     if not throttle.hit(request, scope="public-submit", limit=attempts, window_seconds=window):
-        return _throttled(request)
+        return _throttled(request, window)
     form = PublicSubmitForm(request.POST, regions=regions)
     if form.is_valid():
         saved = _public_save(request, form)
@@ -144,7 +146,9 @@ def public_track_lookup(request: HttpRequest) -> HttpResponse:
 
 def _tracked(code: str) -> Request | None:
     return (
-        Request.objects.filter(tracking_code=code.strip().upper()).select_related("matter", "region").first()
+        Request.objects.filter(tracking_code=code.strip().upper())
+        .select_related("matter", "matter__category", "region", "category")
+        .first()
     )
 
 
@@ -156,7 +160,7 @@ def public_track(request: HttpRequest, code: str) -> HttpResponse:
         # Only misses count: guessing codes is what the limit stops.
         attempts, window = _limit("PUBLIC_TRACK_MISS_LIMIT", (20, 600))
         if not throttle.hit(request, scope="public-track-miss", limit=attempts, window_seconds=window):
-            return _throttled(request)
+            return _throttled(request, window)
         return render(
             request,
             "casework/public/track_lookup.html",
@@ -172,7 +176,15 @@ def _track_context(
     # A report linked into an earlier one follows that matter's handling.
     handled = item.matter or item
     given = request.session.get("public_feedback", [])
+    typical = (
+        selectors.typical_resolution(
+            kind=handled.kind, category=handled.category, county_id=handled.county_id
+        )
+        if handled.status in OPEN
+        else None
+    )
     return {
+        "typical": typical,
         "item": item,
         "handled": handled,
         "redacted": item.is_confidential or handled.is_confidential,
@@ -189,7 +201,7 @@ def public_feedback(request: HttpRequest, code: str) -> HttpResponse:
     item = _tracked(code)
     attempts, window = _limit("PUBLIC_FEEDBACK_LIMIT", (10, 3600))
     if not throttle.hit(request, scope="public-feedback", limit=attempts, window_seconds=window):
-        return _throttled(request)
+        return _throttled(request, window)
     if item is None:
         return render(
             request,

@@ -29,6 +29,7 @@ from .models import (
     Category,
     Channel,
     DeadlinePolicy,
+    FollowUpRule,
     Kind,
     Request,
     RequestEvent,
@@ -143,26 +144,28 @@ def _require_intake_right(actor: Actor, data: IntakeInput) -> None:
 
 
 POLICY_CACHE_SECONDS = 60
-_policy_cache: dict[str, Any] = {"policies": None, "loaded": 0.0}
+_policy_cache: dict[str, Any] = {"policies": None, "follow_up_rules": None, "loaded": 0.0}
 _county_cache: dict[str, int] = {}
 
 
 def forget_cached_policies(**_: Any) -> None:
     """Drop the cached policies now and again when the current transaction commits (edits made inside a
     transaction must not leave the state read before the commit in the cache)."""
-    _policy_cache["policies"] = None
+    _policy_cache.update(policies=None, follow_up_rules=None)
     if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(lambda: _policy_cache.update(policies=None))
+        transaction.on_commit(lambda: _policy_cache.update(policies=None, follow_up_rules=None))
 
 
 post_save.connect(forget_cached_policies, sender=DeadlinePolicy, dispatch_uid="casework_policy_saved")
 post_delete.connect(forget_cached_policies, sender=DeadlinePolicy, dispatch_uid="casework_policy_deleted")
 post_save.connect(forget_cached_policies, sender=Category, dispatch_uid="casework_policy_category_saved")
+post_save.connect(forget_cached_policies, sender=FollowUpRule, dispatch_uid="casework_follow_up_rule_saved")
+post_delete.connect(forget_cached_policies, sender=FollowUpRule, dispatch_uid="casework_follow_up_rule_deleted")
 
 
 def _forget_all(**_: Any) -> None:
     """After a migration or a flush (which sends no delete signals) nothing cached may be trusted."""
-    _policy_cache["policies"] = None
+    _policy_cache.update(policies=None, follow_up_rules=None)
     _county_cache.clear()
 
 
@@ -203,6 +206,37 @@ def policy_for(*, kind: str, urgency: str, channel: str, category: Category | No
     return best
 
 
+def _active_follow_up_rules() -> list[FollowUpRule]:
+    rules = _policy_cache["follow_up_rules"]
+    if rules is not None and time.monotonic() - _policy_cache["loaded"] < POLICY_CACHE_SECONDS:
+        return rules
+    rules = list(FollowUpRule.objects.filter(is_active=True))
+    if not transaction.get_connection().in_atomic_block:
+        _policy_cache.update(follow_up_rules=rules, loaded=time.monotonic())
+    return rules
+
+
+def follow_up_rule_for(*, kind: str, channel: str) -> FollowUpRule | None:
+    """The most specific active follow-up rule: kind and channel, then kind, then channel, then any."""
+    best, best_score = None, -1
+    for rule in _active_follow_up_rules():
+        if (rule.kind and rule.kind != kind) or (rule.channel and rule.channel != channel):
+            continue
+        score = (rule.kind != "") * 2 + (rule.channel != "")
+        if score > best_score:
+            best, best_score = rule, score
+    return best
+
+
+def follow_up_due(request: Request, resolved_at: Any) -> Any:
+    """When the follow-up of ``request`` resolved at ``resolved_at`` is due; None without a rule or when
+    nobody can be called back (an anonymous reporter)."""
+    if request.is_anonymous:
+        return None
+    rule = follow_up_rule_for(kind=request.kind, channel=request.channel)
+    return clock.deadline_from(resolved_at, rule.amount, rule.unit) if rule else None
+
+
 def _county_id(region: Region) -> int:
     """The id of the region's county; kept per process by path (a path names the whole ancestry, so a moved
     region has a new path), and only when read outside a transaction."""
@@ -212,6 +246,11 @@ def _county_id(region: Region) -> int:
         if not transaction.get_connection().in_atomic_block and len(_county_cache) < 100_000:
             _county_cache[region.path] = county_id
     return county_id
+
+
+def county_id_for(region: Region) -> int:
+    """The id of the county a region lies in."""
+    return _county_id(region)
 
 
 def _new_tracking_code() -> str:
@@ -433,15 +472,23 @@ def _apply_effects(
             )
         request.outcome = outcome
         request.resolved_by = actor.user
+        request.resolved_at = now
         request.extension_pending = False
-        return {"outcome": outcome}
+        request.follow_up_due_at = follow_up_due(request, now)
+        moved = {"outcome": outcome}
+        if request.follow_up_due_at:
+            moved["follow_up_due"] = request.follow_up_due_at.isoformat()
+        return moved
     if action == Action.CLOSE:
         _require_closable(request)
+        request.follow_up_due_at = None
         return {}
     if action in (Action.REOPEN, Action.REOPEN_DISSATISFIED):
         request.reopen_count = F("reopen_count") + 1
         request.outcome = ""
         request.resolved_by = None
+        request.resolved_at = None
+        request.follow_up_due_at = None
         request.is_paused = False
         request.paused_at = None
         request.escalation_tier = 0

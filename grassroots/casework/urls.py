@@ -9,7 +9,9 @@ urlpatterns = [
     path("new/duplicates/", views.intake_duplicates, name="intake-duplicates"),
     path("new/residents/", views.intake_residents, name="intake-residents"),
     path("new/grids/", views.intake_grids, name="intake-grids"),
+    path("new/expected/", views.intake_expected, name="intake-expected"),
     path("queue/", views.leader_queue, name="queue"),
+    path("follow-ups/", views.follow_up_queue, name="follow-ups"),
     path("alerts/<int:pk>/acknowledge/", views.alert_acknowledge, name="alert-acknowledge"),
     path("import/", views_import.import_start, name="import"),
     path("import/<int:pk>/", views_import.import_job, name="import-job"),
@@ -23,5 +25,6 @@ urlpatterns = [
     path("<int:pk>/sessions/", views.session_record, name="session-record"),
     path("<int:pk>/agreement/", views.agreement_sign, name="agreement-sign"),
     path("<int:pk>/agreement/document/", views.agreement_document, name="agreement-document"),
+    path("<int:pk>/agreement/confirmation/", views.agreement_confirm, name="agreement-confirm"),
     path("<int:pk>/divert/", views.litigation_divert, name="divert"),
 ]

@@ -10,7 +10,6 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 
 from grassroots.common.api.schema import DETAIL_ERRORS, READ_ERRORS, error_responses
 from grassroots.common.api.views import ScopedViewSet
@@ -18,6 +17,7 @@ from grassroots.common.errors import NotFound
 
 from .. import escalation, follow_up, matters, selectors, services
 from ..models import ClockAlert, Request, RequestEvent, RequestUnit
+from ..throttle import PublicIntakeThrottle
 from . import serializers as s
 
 ID_PARAMETER = OpenApiParameter("id", int, OpenApiParameter.PATH)
@@ -67,7 +67,7 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         return [AllowAny()] if self.action == "create" else super().get_permissions()
 
     def get_throttles(self) -> list:
-        return [AnonRateThrottle()] if self.action == "create" else super().get_throttles()
+        return [PublicIntakeThrottle()] if self.action == "create" else super().get_throttles()
 
     def select_list(
         self,
