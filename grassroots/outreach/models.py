@@ -135,6 +135,14 @@ class RuleTarget(models.TextChoices):
     ORGANIZATION = "organization", _("Organisations")
 
 
+class HouseholdArea(models.TextChoices):
+    """The household type a rule may be limited to: where it lives (the village's ``is_urban``)."""
+
+    ANY = "", _("Any household")
+    URBAN = "urban", _("Urban (street / community)")
+    RURAL = "rural", _("Rural (village)")
+
+
 class VisitRule(models.Model):
     """How often a liaison must visit: for households with a care tag (or any household), for organisations
     of a kind (or any). Where several rules match, the shortest interval applies."""
@@ -149,6 +157,14 @@ class VisitRule(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         help_text=_("Households only; empty: every household."),
+    )
+    household_area = models.CharField(
+        _("household type"),
+        max_length=8,
+        choices=HouseholdArea.choices,
+        blank=True,
+        default=HouseholdArea.ANY,
+        help_text=_("Households only: urban or rural households; empty: both."),
     )
     organization_kind = models.CharField(
         _("organisation kind"),
@@ -167,6 +183,7 @@ class VisitRule(models.Model):
     )
     interval_days = models.PositiveSmallIntegerField(_("interval (days)"))
     is_active = models.BooleanField(_("active"), default=True)
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["applies_to", "interval_days", "name"]
@@ -178,7 +195,7 @@ class VisitRule(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(applies_to="household", organization_kind="")
-                | Q(applies_to="organization", care_tag__isnull=True),
+                | Q(applies_to="organization", care_tag__isnull=True, household_area=""),
                 name="visit_rule_fields_match_target",
             ),
         ]
@@ -428,3 +445,6 @@ class NoticeBoard(models.Model):
 
     def __str__(self) -> str:
         return str(self.officer)
+
+
+from .models_duty import DutyGeneration, LiaisonImportJob, VisitDuty  # noqa: E402,F401 - one import path

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from grassroots.casework.models import FollowUp, Request, Satisfaction
@@ -18,7 +18,7 @@ from grassroots.territory.models import Grid, Household, Region
 from grassroots.workforce.models import Officer, Unit
 
 from . import coverage as cov
-from .models import Liaison, LiaisonKind, NoticeBoard, OutreachEvent, Photo, Visit
+from .models import DutyGeneration, Liaison, LiaisonKind, NoticeBoard, OutreachEvent, Photo, Visit, VisitDuty
 
 DUE_HORIZON_DAYS = 7
 
@@ -88,15 +88,30 @@ def _day_start(day: date) -> datetime:
 # ------------------------------------------------------------------------------------------- coverage
 
 
-def coverage_report(*, actor: Actor | Any, group: str, as_of: date | None = None) -> list[cov.CoverageRow]:
+def coverage_source(*, as_of: date) -> DutyGeneration | None:
+    """The due-list generation that answers for ``as_of``, or None: compute from the visits."""
+    return cov.current_generation(as_of)
+
+
+def coverage_report(
+    *, actor: Actor | Any, group: str, as_of: date | None = None, live: bool = False
+) -> list[cov.CoverageRow]:
     """Coverage per officer, grid, village, township, county or unit, within the actor's scope, labelled,
-    lowest coverage first."""
+    lowest coverage first. Read from the generated due lists when they answer for ``as_of`` (``live``
+    forces computing from the visits)."""
     actor = as_actor(actor)
     as_of = as_of or timezone.localdate()
     if group not in cov.GROUPS:
         raise ValueError(f"group must be one of {', '.join(cov.GROUPS)}")
-    liaisons = Liaison.objects.visible_to(actor)
-    rows = cov.coverage_counts(liaisons=liaisons, as_of=as_of, group="officer" if group == "unit" else group)
+    column_group = "officer" if group == "unit" else group
+    if not live and coverage_source(as_of=as_of) is not None:
+        rows = cov.duty_coverage_counts(
+            duties=VisitDuty.objects.visible_to(actor), as_of=as_of, group=column_group
+        )
+    else:
+        rows = cov.coverage_counts(
+            liaisons=Liaison.objects.visible_to(actor), as_of=as_of, group=column_group
+        )
     if group == "unit":
         rows = cov.coverage_by_unit(rows, as_of)
     model = {"officer": Officer, "grid": Grid, "unit": Unit}.get(group, Region)
@@ -107,6 +122,23 @@ def coverage_report(*, actor: Actor | Any, group: str, as_of: date | None = None
         row.label = names.get(row.key, "—")
     rows.sort(key=lambda r: (r.coverage if r.coverage is not None else 2, r.label))
     return rows
+
+
+def coverage_summary(*, actor: Actor | Any, as_of: date | None = None) -> dict[str, Any] | None:
+    """走访覆盖率 of everything in the actor's scope, for the insights dashboard: ``rate`` (None without
+    duties), ``visited``, ``assigned``, ``overdue``, ``as_of``. None for roles without outreach data."""
+    actor = as_actor(actor)
+    if not (actor.is_admin or actor.is_staff_officer):
+        return None
+    as_of = as_of or timezone.localdate()
+    total = cov.coverage_total(coverage_report(actor=actor, group="county", as_of=as_of))
+    return {
+        "rate": total.coverage,
+        "visited": total.covered,
+        "assigned": total.assigned,
+        "overdue": total.overdue,
+        "as_of": as_of,
+    }
 
 
 @dataclass
@@ -123,6 +155,38 @@ class DueItem:
         return self.liaison.target
 
 
+_DUE_RELATED = ("officer", "household", "organization", "region", "grid")
+
+
+def _due_item(liaison: Liaison, interval: int, last: date | None, due: date, as_of: date) -> DueItem:
+    state = cov.visit_state(start=liaison.start, last_visit=last, interval_days=interval, as_of=as_of)
+    return DueItem(liaison, interval, last, due, state, max(0, (as_of - due).days))
+
+
+class DueSequence:
+    """A due list read from the generated duties, sliced lazily (so that a paginator reads one page)."""
+
+    def __init__(self, duties: QuerySet[VisitDuty], as_of: date):
+        self.duties, self.as_of = duties, as_of
+
+    def __len__(self) -> int:
+        return self.duties.count()
+
+    def count(self) -> int:
+        return len(self)
+
+    def __getitem__(self, index: slice) -> list[DueItem]:
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        return [
+            _due_item(d.liaison, d.interval_days, d.last_visit, d.due_on, self.as_of)
+            for d in self.duties[index]
+        ]
+
+    def __iter__(self):
+        return iter(self[0 : len(self)])
+
+
 def due_list(
     *,
     actor: Actor | Any,
@@ -130,42 +194,39 @@ def due_list(
     as_of: date | None = None,
     horizon_days: int = DUE_HORIZON_DAYS,
     overdue_only: bool = False,
-) -> list[DueItem]:
-    """Liaisons due within ``horizon_days`` or overdue, soonest first; one query (the officer's or, without
-    ``officer``, everyone's in scope)."""
+    live: bool = False,
+) -> list[DueItem] | DueSequence:
+    """Liaisons due by ``as_of + horizon_days`` (or overdue), soonest first.
+
+    One officer's list is computed from the visits (exact to the minute); the list of a whole scope is
+    read from the generated duties when they answer for ``as_of`` (a ``DueSequence``, sliced lazily),
+    else computed as well."""
     actor = as_actor(actor)
     as_of = as_of or timezone.localdate()
-    rules = cov.active_rules()
+    horizon = as_of + timedelta(days=0 if overdue_only else horizon_days)
+    if officer is None and not live and coverage_source(as_of=as_of) is not None:
+        duties = VisitDuty.objects.visible_to(actor).active_on(as_of).filter(due_on__lte=horizon)
+        if overdue_only:
+            duties = duties.filter(cov.duty_state_filters(as_of)["overdue"])
+        duties = duties.select_related(*(f"liaison__{name}" for name in _DUE_RELATED))
+        return DueSequence(duties.order_by("due_on", "region_id", "liaison_id"), as_of)
     liaisons = Liaison.objects.visible_to(actor)
     if officer is not None:
         liaisons = liaisons.filter(officer=officer)
-    horizon = as_of + timedelta(days=0 if overdue_only else horizon_days)
-    rows = (
-        cov.duty_rows(liaisons=liaisons, as_of=as_of, rules=rules)
-        .annotate(interval_days=cov.interval_case(rules), horizon_window=cov.window_case(rules, horizon))
-        .filter(Q(last_visit__isnull=True) | Q(last_visit__lt=F("horizon_window")))
-        .select_related("officer", "household", "organization", "region", "grid")
-    )
+    rows = cov.duty_rows(liaisons=liaisons, as_of=as_of).select_related(*_DUE_RELATED)
     items = []
     for liaison in rows:
+        if liaison.interval_days is None:
+            continue
         due = cov.due_date(
             start=liaison.start, last_visit=liaison.last_visit, interval_days=liaison.interval_days
         )
         if due > horizon:
-            continue  # never visited and not yet due within the horizon
-        state = cov.visit_state(
-            start=liaison.start,
-            last_visit=liaison.last_visit,
-            interval_days=liaison.interval_days,
-            as_of=as_of,
-        )
-        if overdue_only and state != "overdue":
             continue
-        items.append(
-            DueItem(
-                liaison, liaison.interval_days, liaison.last_visit, due, state, max(0, (as_of - due).days)
-            )
-        )
+        item = _due_item(liaison, liaison.interval_days, liaison.last_visit, due, as_of)
+        if overdue_only and item.state != "overdue":
+            continue
+        items.append(item)
     items.sort(key=lambda i: (i.due, i.liaison.region.path, i.liaison.id))
     return items
 
@@ -206,8 +267,8 @@ def attention_list(
             item.reasons.append(reason)
 
     for household_id, last, interval in cov.household_attention_rows(
-        households=households, as_of=as_of
-    ).values_list("pk", "last_visit", "interval_days")[:limit]:
+        households=households, as_of=as_of, limit=limit
+    ):
         if last is None:
             add(
                 household_id,
@@ -281,9 +342,20 @@ class OfficerDay:
     requests: list[tuple[Request, str]]
     events: list[OutreachEvent]
     coverage: cov.CoverageRow | None
+    standing: list[Liaison] = field(default_factory=list)
+
+    @property
+    def overdue(self) -> int:
+        return sum(1 for item in self.due if item.state == "overdue")
+
+
+OFFICER_DAY_REQUESTS = 50
 
 
 def officer_day(*, actor: Actor | Any, day: date | None = None) -> OfficerDay:
+    """One officer's day: visits due or overdue ordered into a route, open requests with their clocks
+    (soonest due first), today's outreach events, the standing duties of their organisation and grid
+    liaisons, and their coverage."""
     from .routing import order_route
 
     actor = as_actor(actor)
@@ -294,10 +366,19 @@ def officer_day(*, actor: Actor | Any, day: date | None = None) -> OfficerDay:
     due = due_list(actor=actor, officer=officer, as_of=day, horizon_days=0)
     route, method = order_route(due)
     now = timezone.now()
-    requests = [(r, deadline_state(r, now)) for r in my_requests(actor=actor)[:50]]
+    requests = [
+        (r, deadline_state(r, now))
+        for r in my_requests(actor=actor).select_related("region")[:OFFICER_DAY_REQUESTS]
+    ]
     events = list(event_list(actor=actor, start=day, end=day, officer_id=officer.pk))
     rows = cov.coverage_counts(liaisons=Liaison.objects.filter(officer=officer), as_of=day, group="officer")
-    return OfficerDay(day, officer, due, route, method, requests, events, rows[0] if rows else None)
+    standing = list(
+        Liaison.objects.filter(officer=officer, kind__in=[LiaisonKind.ORGANIZATION, LiaisonKind.GRID])
+        .active_on(day)
+        .select_related("organization", "grid", "region")
+        .order_by("kind", "region__path", "id")
+    )
+    return OfficerDay(day, officer, due, route, method, requests, events, rows[0] if rows else None, standing)
 
 
 def notice_board_get(*, officer: Officer) -> NoticeBoard | None:

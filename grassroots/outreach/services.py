@@ -4,7 +4,7 @@ boards. Events and photos are in ``events.py``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -21,6 +21,7 @@ from grassroots.territory.models import (
     Grid,
     Household,
     Organization,
+    OrganizationKind,
     Region,
     RegionLevel,
     Relationship,
@@ -28,7 +29,8 @@ from grassroots.territory.models import (
 )
 from grassroots.workforce.models import Officer
 
-from .models import Liaison, LiaisonKind, NoticeBoard, RuleTarget, Visit, VisitMode, VisitRule
+from . import coverage
+from .models import HouseholdArea, Liaison, LiaisonKind, NoticeBoard, RuleTarget, Visit, VisitMode, VisitRule
 
 MAX_TEXT = 4000
 
@@ -126,6 +128,7 @@ def liaison_create(
             start=start,
             created_by=actor.user,
         )
+        coverage.duties_refresh(liaisons=Liaison.objects.filter(pk=liaison.pk))
         audit_record(
             actor=actor,
             action="liaison.create",
@@ -192,7 +195,11 @@ def liaison_assign_area(
                 "id", "grid_id", "region_id", "county_id"
             ).iterator()
         ]
-        Liaison.objects.bulk_create(rows, batch_size=2000)
+        created = Liaison.objects.bulk_create(rows, batch_size=2000)
+        if created and created[0].pk is not None:
+            coverage.duties_refresh(liaisons=Liaison.objects.filter(pk__in=[r.pk for r in created]))
+        else:  # backends without RETURNING on bulk insert
+            coverage.duties_refresh(liaisons=linked.filter(start=start))
         audit_record(
             actor=actor,
             action="liaison.assign_area",
@@ -229,6 +236,7 @@ def liaison_end(
             )
         current.end, current.end_reason, current.version = end, reason.strip()[:200], current.version + 1
         current.save(update_fields=["end", "end_reason", "version"])
+        coverage.duties_refresh(liaisons=Liaison.objects.filter(pk=current.pk))
         audit_record(
             actor=actor,
             action="liaison.end",
@@ -237,6 +245,108 @@ def liaison_end(
             reason=reason.strip(),
         )
     return current
+
+
+def liaison_handover(
+    *,
+    actor: Actor | Any,
+    from_officer: Officer,
+    to_officer: Officer,
+    on: date,
+    reason: str,
+    kinds: list[str] | None = None,
+) -> int:
+    """Hand every current liaison of ``from_officer`` (of ``kinds``, default all) over to ``to_officer``:
+    the old liaisons end the day before ``on`` (history kept), the new ones start ``on``, with the same
+    duties. Targets ``to_officer`` is already linked to are skipped. One transaction, one audit entry.
+    Returns the number handed over."""
+    actor = as_actor(actor)
+    _require_leader(actor)
+    errors = []
+    if from_officer.pk == to_officer.pk:
+        errors.append(FieldError("to_officer", "is the same officer", code="same"))
+    if not reason.strip():
+        errors.append(FieldError("reason", "is required", code="required"))
+    if not to_officer.is_active:
+        errors.append(FieldError("to_officer", "is not active"))
+    kinds = list(kinds or LiaisonKind.values)
+    unknown = [k for k in kinds if k not in LiaisonKind.values]
+    if unknown:
+        errors.append(FieldError("kinds", f"unknown: {', '.join(unknown)}"))
+    if errors:
+        raise ValidationFailed("Liaisons not handed over", errors)
+    _require_officer_in_scope(actor, from_officer)
+    _require_officer_in_scope(actor, to_officer)
+    day_before = on - timedelta(days=1)
+    with transaction.atomic():
+        current = list(
+            Liaison.objects.select_for_update()
+            .filter(officer=from_officer, kind__in=kinds)
+            .filter(Q(end__isnull=True) | Q(end__gte=on))
+            .order_by("id")
+        )
+        if not actor.is_admin:
+            outside = [lo for lo in current if not _in_region_scope(actor, lo.region, lo.grid_id)]
+            if outside:
+                raise ValidationFailed(
+                    "Outside your scope",
+                    [
+                        FieldError(
+                            "from_officer",
+                            f"{len(outside)} liaisons are outside your jurisdiction",
+                            code="scope",
+                        )
+                    ],
+                )
+        taken = set(
+            Liaison.objects.filter(officer=to_officer)
+            .filter(Q(end__isnull=True) | Q(end__gte=on))
+            .values_list("kind", "household_id", "organization_id", "grid_id")
+        )
+        new, ended = [], []
+        for old in current:
+            old.end = max(old.start, day_before)
+            old.end_reason = reason.strip()[:200]
+            old.version += 1
+            ended.append(old)
+            key = (old.kind, old.household_id, old.organization_id, old.grid_id)
+            if key in taken:
+                continue
+            taken.add(key)
+            new.append(
+                Liaison(
+                    officer=to_officer,
+                    kind=old.kind,
+                    household_id=old.household_id,
+                    organization_id=old.organization_id,
+                    grid_id=old.grid_id,
+                    region_id=old.region_id,
+                    county_id=old.county_id,
+                    duties=old.duties,
+                    start=max(on, old.start),
+                    created_by=actor.user,
+                )
+            )
+        Liaison.objects.bulk_update(ended, ["end", "end_reason", "version"], batch_size=2000)
+        Liaison.objects.bulk_create(new, batch_size=2000)
+        touched = Liaison.objects.filter(
+            Q(pk__in=[o.pk for o in ended]) | Q(officer=to_officer, start__gte=on, created_by=actor.user)
+        )
+        coverage.duties_refresh(liaisons=touched)
+        audit_record(
+            actor=actor,
+            action="liaison.handover",
+            obj=from_officer,
+            data={
+                "to": to_officer.staff_number,
+                "on": on.isoformat(),
+                "ended": len(ended),
+                "created": len(new),
+                "kinds": kinds,
+            },
+            reason=reason.strip(),
+        )
+    return len(new)
 
 
 # ---------------------------------------------------------------------------------------- visit rules
@@ -249,27 +359,49 @@ def visit_rule_save(
     applies_to: str,
     interval_days: int,
     care_tag: Any = None,
+    household_area: str = "",
     organization_kind: str = "",
     county: Region | None = None,
     is_active: bool = True,
     rule: VisitRule | None = None,
+    expected_version: int | None = None,
 ) -> VisitRule:
-    """Create or change a visit rule (administrators and leaders)."""
+    """Create or change a visit rule. Administrators: any rule; unit leaders: rules limited to a county
+    in their scope. Changing a rule marks the generated due lists out of date until the next generation
+    (coverage is computed from the visits meanwhile)."""
     actor = as_actor(actor)
     _require_leader(actor)
     errors = []
     if not name.strip():
         errors.append(FieldError("name", "is required", code="required"))
+    elif len(name.strip()) > 120:
+        errors.append(FieldError("name", "is longer than 120 characters"))
     if applies_to not in RuleTarget.values:
         errors.append(FieldError("applies_to", f"must be one of {', '.join(RuleTarget.values)}"))
-    if not (1 <= int(interval_days) <= 366):
+    try:
+        interval_days = int(interval_days)
+    except (TypeError, ValueError):
+        interval_days = 0
+    if not (1 <= interval_days <= 366):
         errors.append(FieldError("interval_days", "must be between 1 and 366"))
     if applies_to == RuleTarget.HOUSEHOLD and organization_kind:
         errors.append(FieldError("organization_kind", "applies to organisation rules only"))
     if applies_to == RuleTarget.ORGANIZATION and care_tag is not None:
         errors.append(FieldError("care_tag", "applies to household rules only"))
+    if applies_to == RuleTarget.ORGANIZATION and household_area:
+        errors.append(FieldError("household_area", "applies to household rules only"))
+    if household_area not in HouseholdArea.values:
+        errors.append(FieldError("household_area", "must be urban, rural or empty"))
+    if organization_kind and organization_kind not in OrganizationKind.values:
+        errors.append(FieldError("organization_kind", f"must be one of {', '.join(OrganizationKind.values)}"))
     if county is not None and county.level != RegionLevel.COUNTY:
         errors.append(FieldError("county", "must be a county"))
+    if not actor.is_admin and (
+        county is None or not any(county.path.startswith(p) for p in actor.county_paths)
+    ):
+        errors.append(
+            FieldError("county", "a leader's rule applies to a county in their scope", code="scope")
+        )
     if errors:
         raise ValidationFailed("Rule not saved", errors)
     with transaction.atomic():
@@ -277,15 +409,24 @@ def visit_rule_save(
         if rule is None:
             rule = VisitRule()
         else:
+            rule = VisitRule.objects.select_for_update().get(pk=rule.pk)
+            if expected_version is not None and rule.version != expected_version:
+                raise Conflict()
+            if not actor.is_admin and (
+                rule.county is None or not any(rule.county.path.startswith(p) for p in actor.county_paths)
+            ):
+                raise Forbidden("Only an administrator changes a rule that applies everywhere")
             before = {"interval_days": rule.interval_days, "is_active": rule.is_active}
-        rule.name, rule.applies_to, rule.interval_days = name.strip(), applies_to, int(interval_days)
-        rule.care_tag, rule.organization_kind, rule.county, rule.is_active = (
+            rule.version += 1
+        rule.name, rule.applies_to, rule.interval_days = name.strip(), applies_to, interval_days
+        rule.care_tag, rule.household_area, rule.organization_kind = (
             care_tag,
+            household_area,
             organization_kind,
-            county,
-            is_active,
         )
+        rule.county, rule.is_active = county, is_active
         rule.save()
+        coverage.duties_invalidate()
         audit_record(
             actor=actor,
             action="visit_rule.save",
@@ -412,6 +553,7 @@ def visit_record(
                     "on": visit.visited_on.isoformat(),
                 },
             )
+            _refresh_after_visits([visit])
             if raise_request:
                 visit_raise_request(actor=actor, visit=visit)
     except IntegrityError:
@@ -482,6 +624,7 @@ def visits_bulk_record(
         visits = Visit.objects.bulk_create([_new_visit(actor, officer, data) for data in rows])
         if not visits or visits[0].pk is None:  # backends without RETURNING on bulk insert
             visits = list(Visit.objects.filter(officer=officer).order_by("-id")[: len(rows)])[::-1]
+        _refresh_after_visits(visits)
         audit_append(
             actor=actor,
             records=[
@@ -500,6 +643,14 @@ def visits_bulk_record(
             ],
         )
     return visits
+
+
+def _refresh_after_visits(visits: list[Visit]) -> None:
+    """A visit may cover its officer's liaison with the target, or be carried over to a later liaison."""
+    coverage.duties_refresh_targets(
+        households={v.household_id for v in visits if v.household_id},
+        organizations={v.organization_id for v in visits if v.organization_id},
+    )
 
 
 def combine_day(day: date, at: time | None) -> datetime:
