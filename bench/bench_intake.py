@@ -17,7 +17,7 @@ tracking code, exactly one answer per key was a 201, the number of new requests 
 distinct accepted keys, and the audit chain verifies.
 
     python bench/bench_intake.py [--count 3000] [--seconds 30] [--threads 8] [--server-threads 6]
-                                 [--pg-db grassroots_bench_intake] [--profile PATH]
+                                 [--pg-db grassroots_bench_casework_intake] [--profile PATH]
 
 ``run(options)`` is the entry point for ``bench/run.py`` (always PostgreSQL).
 """
@@ -39,8 +39,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
-PG_DB = "grassroots_bench_intake"
-HOST, PORT = "127.0.0.1", 8201
+PG_DB = "grassroots_bench_casework_intake"
+HOST, PORT = "127.0.0.1", int(os.environ.get("BENCH_INTAKE_PORT", "8101"))
 SECRET_ENV = {
     "SECRET_KEY": "bench-intake-" + "k" * 60,
     "FIELD_ENCRYPTION_KEYS": "sJ4v8Qm0n3p9XyZ1bC2dE5fG7hJ8kL0mN2oP4qR6sT8=",

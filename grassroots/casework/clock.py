@@ -12,12 +12,18 @@ package decides for the years it covers; otherwise Monday to Friday are working 
 
 from __future__ import annotations
 
+import time as monotonic_time
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
+
+OVERRIDES_CACHE_SECONDS = 60
+_overrides_cache: dict[str, Any] = {"days": None, "loaded": 0.0}
 
 
 class DeadlineUnit:
@@ -32,9 +38,25 @@ def _tz() -> ZoneInfo:
 
 
 def calendar_overrides() -> dict[date, bool]:
+    """The ``CalendarDay`` rows as ``{day: is_workday}``, kept per process for ``OVERRIDES_CACHE_SECONDS``.
+    Saving or deleting a day in this process forgets them at once; other processes reload within that time.
+    Only what is read outside a transaction (committed) is kept."""
     from .models import CalendarDay
 
-    return dict(CalendarDay.objects.values_list("day", "is_workday"))
+    days = _overrides_cache["days"]
+    if days is not None and monotonic_time.monotonic() - _overrides_cache["loaded"] < OVERRIDES_CACHE_SECONDS:
+        return days
+    days = dict(CalendarDay.objects.values_list("day", "is_workday"))
+    if not transaction.get_connection().in_atomic_block:
+        _overrides_cache.update(days=days, loaded=monotonic_time.monotonic())
+    return days
+
+
+def forget_calendar(**_: Any) -> None:
+    """Drop the cached calendar now and again when the current transaction commits."""
+    _overrides_cache["days"] = None
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _overrides_cache.update(days=None))
 
 
 def is_workday(day: date, overrides: dict[date, bool] | None = None) -> bool:

@@ -26,6 +26,7 @@ from grassroots.workforce.models import Officer, Unit
 
 from . import clock
 from .models import (
+    CalendarDay,
     Category,
     Channel,
     DeadlinePolicy,
@@ -159,6 +160,8 @@ def forget_cached_policies(**_: Any) -> None:
 post_save.connect(forget_cached_policies, sender=DeadlinePolicy, dispatch_uid="casework_policy_saved")
 post_delete.connect(forget_cached_policies, sender=DeadlinePolicy, dispatch_uid="casework_policy_deleted")
 post_save.connect(forget_cached_policies, sender=Category, dispatch_uid="casework_policy_category_saved")
+post_save.connect(clock.forget_calendar, sender=CalendarDay, dispatch_uid="casework_calendar_saved")
+post_delete.connect(clock.forget_calendar, sender=CalendarDay, dispatch_uid="casework_calendar_deleted")
 post_save.connect(forget_cached_policies, sender=FollowUpRule, dispatch_uid="casework_follow_up_rule_saved")
 post_delete.connect(forget_cached_policies, sender=FollowUpRule, dispatch_uid="casework_follow_up_rule_deleted")
 
@@ -167,6 +170,7 @@ def _forget_all(**_: Any) -> None:
     """After a migration or a flush (which sends no delete signals) nothing cached may be trusted."""
     _policy_cache.update(policies=None, follow_up_rules=None)
     _county_cache.clear()
+    clock.forget_calendar()
 
 
 post_migrate.connect(_forget_all, dispatch_uid="casework_intake_caches")
@@ -271,10 +275,12 @@ def request_intake(*, actor: Actor | Any, data: IntakeInput) -> tuple[Request, b
     phone = protect_phone(data.reporter_phone)
     policy = policy_for(kind=data.kind, urgency=data.urgency, channel=data.channel, category=data.category)
     county_id = _county_id(data.region)
+    # The clock starts at registration; computed before the transaction so the calendar read is committed
+    # state (and may be kept per process).
+    now = timezone.now()
+    due_at = clock.deadline_from(now, policy.amount, policy.unit) if policy else None
     try:
         with transaction.atomic():
-            now = timezone.now()
-            due_at = clock.deadline_from(now, policy.amount, policy.unit) if policy else None
             request = Request.objects.create(
                 tracking_code=_new_tracking_code(),
                 kind=data.kind,
@@ -307,7 +313,7 @@ def request_intake(*, actor: Actor | Any, data: IntakeInput) -> tuple[Request, b
                 created_by=actor.user if getattr(actor.user, "is_authenticated", False) else None,
                 created_at=now,
             )
-            RequestEvent.objects.create(
+            request.intake_event = RequestEvent.objects.create(
                 request=request,
                 action="intake",
                 from_status="",

@@ -92,12 +92,16 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         created_request, created = services.request_intake(
             actor=self.actor, data=services.IntakeInput(**data)
         )
-        # The service's own instance carries its place, category and grid; only the timeline is read.
-        prefetch_related_objects(
-            [created_request],
-            Prefetch("events", queryset=RequestEvent.objects.select_related("actor").order_by("at", "id")),
-            Prefetch("units", queryset=RequestUnit.objects.filter(is_active=True).select_related("unit")),
-        )
+        if created:
+            # A new request's timeline is its intake event and it has no handling unit yet; the service's own
+            # instance carries its place, category and grid, so nothing is read back.
+            created_request._prefetched_objects_cache = {"events": [created_request.intake_event], "units": []}
+        else:
+            prefetch_related_objects(
+                [created_request],
+                Prefetch("events", queryset=RequestEvent.objects.select_related("actor").order_by("at", "id")),
+                Prefetch("units", queryset=RequestUnit.objects.filter(is_active=True).select_related("unit")),
+            )
         body = s.RequestDetailSerializer(created_request).data
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
