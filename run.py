@@ -14,6 +14,7 @@ import argparse
 import hashlib
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import venv
@@ -26,6 +27,7 @@ VAR = ROOT / "var"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/test"
+ASSETS = ROOT / "grassroots" / "insights" / "frontend"  # npm packages served as static files
 
 
 def say(message: str) -> None:
@@ -53,6 +55,27 @@ def ensure_venv(extras: str) -> None:
     run([str(PY), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
     target = f".[{extras}]" if extras else "."
     run([str(PY), "-m", "pip", "install", "--quiet", "-e", target])
+    stamp.write_text(digest)
+
+
+def ensure_assets() -> None:
+    """Browser assets from the npm registry (Apache ECharts for the insights charts), pinned by a lockfile
+    and served locally as static files; installed again only when the lockfile changes."""
+    lock = ASSETS / "package-lock.json"
+    stamp = ASSETS / "node_modules" / ".installed"
+    digest = hashlib.sha256(lock.read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        print(
+            "npm was not found: the insights charts need Apache ECharts from the npm registry (install Node.js "
+            "with npm and run this again). Every figure is still shown in its table.",
+            flush=True,
+        )
+        return
+    say("installing the browser assets (Apache ECharts) from the npm registry")
+    run([npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--prefix", str(ASSETS)])
     stamp.write_text(digest)
 
 
@@ -90,6 +113,7 @@ def demo_env() -> dict[str, str]:
 
 def cmd_demo(args: argparse.Namespace) -> None:
     ensure_venv("")
+    ensure_assets()
     env = demo_env()
     manage = [str(PY), "manage.py"]
     say("preparing the database")
@@ -113,6 +137,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 def cmd_test(args: argparse.Namespace) -> None:
     ensure_venv("dev")
+    ensure_assets()
     env = dict(os.environ)
     env.pop("DATABASE_URL", None)
     env["DJANGO_SETTINGS_MODULE"] = "config.settings_test"

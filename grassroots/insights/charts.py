@@ -1,90 +1,110 @@
-"""Charts drawn on the server as inline SVG: they need no script, print as they are and work offline.
+"""The data of the dashboard's charts, for Apache ECharts (``static/insights/dashboard.js`` builds the options).
 
-Each function returns plain geometry (bars, polylines, points with their labels) for the templates to
-draw; the numbers behind every chart are also in the tables under it."""
+Every chart point carries the drill-down address of the list behind it. The map needs no tiles: villages
+are drawn at their own coordinates (``PlacePoint``: the mean of their households' coordinates) on plain
+longitude/latitude axes, and each township's outline is the convex hull of its villages' points, a boundary
+drawn from the data the platform holds. The numbers of every chart are also in the tables under it.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-WIDTH, HEIGHT, PAD = 640, 180, 28
-PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2")
+from django.utils.translation import gettext as _
 
 
-def bars(labels: list[str], values: list[int]) -> dict[str, Any]:
-    top = max(values, default=0) or 1
-    n = max(len(values), 1)
-    step = (WIDTH - 2 * PAD) / n
-    items = []
-    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
-        h = (HEIGHT - 2 * PAD) * value / top
-        items.append(
+def _hull(points: list[tuple[float, float]]) -> list[list[float]]:
+    """The convex hull (monotone chain), as a closed ring of [lon, lat]; empty below three distinct points."""
+    unique = sorted(set(points))
+    if len(unique) < 3:
+        return []
+
+    def cross(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    lower: list[tuple[float, float]] = []
+    for p in unique:
+        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
+            lower.pop()
+        lower.append(p)
+    upper: list[tuple[float, float]] = []
+    for p in reversed(unique):
+        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
+            upper.pop()
+        upper.append(p)
+    ring = lower[:-1] + upper[:-1]
+    if len(ring) < 3:
+        return []
+    return [[round(x, 5), round(y, 5)] for x, y in [*ring, ring[0]]]
+
+
+def village_points(heat: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One point per village with coordinates: its requests, open and overdue (its grids summed)."""
+    villages: dict[int, dict[str, Any]] = {}
+    for row in heat:
+        if row.get("lat") is None or row.get("lon") is None:
+            continue
+        point = villages.setdefault(
+            row["region_id"],
             {
-                "x": round(PAD + i * step + step * 0.1, 1),
-                "y": round(HEIGHT - PAD - h, 1),
-                "w": round(max(step * 0.8, 1), 1),
-                "h": round(h, 1),
-                "label": label,
-                "value": value,
-            }
+                "key": row["region_id"],
+                "name": row["village"],
+                "township": row["township"],
+                "township_id": row["township_id"],
+                "lat": row["lat"],
+                "lon": row["lon"],
+                "total": 0,
+                "open": 0,
+                "overdue": 0,
+            },
         )
+        for code in ("total", "open", "overdue"):
+            point[code] += row[code]
+    return sorted(villages.values(), key=lambda p: -p["total"])
+
+
+def township_outlines(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_township: dict[Any, list[dict[str, Any]]] = {}
+    for point in points:
+        by_township.setdefault(point["township_id"], []).append(point)
+    outlines = []
+    for key, members in by_township.items():
+        ring = _hull([(p["lon"], p["lat"]) for p in members])
+        if ring and key is not None:
+            outlines.append({"key": key, "name": members[0]["township"], "ring": ring})
+    return outlines
+
+
+def dashboard_charts(data: dict[str, Any], *, drill_url: str) -> dict[str, Any]:
+    """Everything the page's script draws, with the translated labels it needs."""
+    points = village_points(data["heat"])
     return {
-        "width": WIDTH,
-        "height": HEIGHT,
-        "bars": items,
-        "max": top,
-        "first": labels[0] if labels else "",
-        "last": labels[-1] if labels else "",
+        "labels": {
+            "requests": _("Requests"),
+            "resolved": _("Resolved"),
+            "overdue": _("Overdue"),
+            "open": _("Open"),
+            "longitude": _("Longitude"),
+            "latitude": _("Latitude"),
+            "click": _("Click to open the list"),
+        },
+        "daily": {
+            "days": [row["name"] for row in data["daily"]],
+            "total": [row["total"] for row in data["daily"]],
+            "resolved": [row["resolved"] for row in data["daily"]],
+            "url": f"{drill_url}&measure=total&dimension=day&key=",
+        },
+        "trend": {
+            "weeks": data["trend"]["weeks"],
+            "series": [
+                {"name": s["name"], "key": "None" if s["key"] is None else s["key"], "data": s["data"]}
+                for s in data["trend"]["series"][:8]
+            ],
+            "url": f"{drill_url}&measure=total&dimension=category_group&key=",
+        },
+        "map": {
+            "points": points,
+            "outlines": township_outlines(points),
+            "url": f"{drill_url}&measure=total&dimension=region&key=",
+        },
     }
-
-
-def lines(axis: list[str], series: list[dict[str, Any]]) -> dict[str, Any]:
-    top = max((v for s in series for v in s["data"]), default=0) or 1
-    n = max(len(axis) - 1, 1)
-    out = []
-    for i, s in enumerate(series):
-        points = " ".join(
-            f"{PAD + j * (WIDTH - 2 * PAD) / n:.1f},{HEIGHT - PAD - (HEIGHT - 2 * PAD) * v / top:.1f}"
-            for j, v in enumerate(s["data"])
-        )
-        out.append(
-            {
-                "name": s["name"],
-                "points": points,
-                "colour": PALETTE[i % len(PALETTE)],
-                "total": sum(s["data"]),
-            }
-        )
-    return {
-        "width": WIDTH,
-        "height": HEIGHT,
-        "series": out,
-        "max": top,
-        "first": axis[0] if axis else "",
-        "last": axis[-1] if axis else "",
-    }
-
-
-def points(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """A dot per village/grid with coordinates, sized by its requests (no map tiles: only the points)."""
-    located = [r for r in rows if r.get("lat") is not None and r.get("lon") is not None]
-    if not located:
-        return None
-    lats = [float(r["lat"]) for r in located]
-    lons = [float(r["lon"]) for r in located]
-    lat0, lat1, lon0, lon1 = min(lats), max(lats), min(lons), max(lons)
-    span_lat, span_lon = (lat1 - lat0) or 0.01, (lon1 - lon0) or 0.01
-    top = max(r["total"] for r in located) or 1
-    dots = []
-    for r, lat, lon in zip(located, lats, lons, strict=True):
-        dots.append(
-            {
-                "x": round(PAD + (WIDTH - 2 * PAD) * (lon - lon0) / span_lon, 1),
-                "y": round(HEIGHT * 2 - PAD - (HEIGHT * 2 - 2 * PAD) * (lat - lat0) / span_lat, 1),
-                "r": round(3 + 12 * (r["total"] / top) ** 0.5, 1),
-                "label": f"{r['township']} {r['village']} {r['grid']}".strip(),
-                "total": r["total"],
-                "overdue": r["overdue"],
-            }
-        )
-    return {"width": WIDTH, "height": HEIGHT * 2, "dots": dots}

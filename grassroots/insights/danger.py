@@ -94,6 +94,33 @@ _PATTERNS = {
 }
 HOLIDAY_WINDOW = timedelta(weeks=8)
 
+# Words of many people acting together on one matter (群体性 risk), read at intake like the danger signals.
+GROUP_PHRASES = (
+    "集体上访",
+    "联名",
+    "群体性",
+    "聚集上访",
+    "聚众",
+    "围堵",
+    "堵路",
+    "拉横幅",
+    "全村村民",
+    "几十户",
+    "上百户",
+    "几十名",
+    "上百名",
+    "几十个工人",
+    "多名工人",
+    "多名村民",
+    "众多业主",
+    "全体业主",
+    "村民集体",
+    "集体讨薪",
+    "many residents",
+    "petition signed",
+)
+_GROUP_PATTERN = re.compile("|".join(re.escape(p) for p in GROUP_PHRASES), re.IGNORECASE)
+
 
 @dataclass(frozen=True)
 class DangerSignal:
@@ -155,3 +182,14 @@ def severity_of(signals: list[DangerSignal], today: date) -> str:
 
 def signal_label(code: str) -> str:
     return str(SIGNALS[code][0]) if code in SIGNALS else code
+
+
+def group_phrases(text: str) -> list[str]:
+    """The words of a text that speak of many people acting together (negated ones left out)."""
+    text = normalise(text)
+    found = []
+    for match in _GROUP_PATTERN.finditer(text):
+        if _NEGATION.search(text[max(0, match.start() - 6) : match.start()]):
+            continue
+        found.append(match.group(0))
+    return list(dict.fromkeys(found))

@@ -1,14 +1,18 @@
 """Unusual rises of request counts above their own seasonal baseline (pure numbers, no database).
 
 Each series is the weekly count of one category in one area, oldest week first; the last week is tested.
-The baseline is a Poisson log-linear model fitted by statsmodels on the earlier weeks, with a linear trend
-and one pair of annual harmonics (sin/cos of the week of the year) when there is at least a year of history.
-Over-dispersion is estimated from the Pearson χ² of the fit (quasi-Poisson, never below 1), and the
-uncertainty of the predicted mean is added by the delta method, as in the Farrington family of surveillance
-methods (Noufaily et al. 2013). The week under test is then compared with a negative binomial distribution
-with that mean and variance: the one-sided p-value is P(X ≥ observed). The p-values of all series are
-adjusted together with Benjamini–Hochberg, so the expected share of false alarms among the alarms stays at
-``alpha`` however many areas and categories are watched.
+The baseline follows the improved Farrington method (Noufaily et al., Statistics in Medicine 2013): a
+log-linear Poisson model fitted by statsmodels on the earlier weeks, with one pair of annual harmonics
+(sin/cos of the week of the year) once there is a year of history and a linear trend kept only when it is
+significant (Wald test at 5 %, as Farrington et al. 1996 do). Weeks that were themselves unusual in the past
+(Anscombe residual above 2.58) are down-weighted and the model refitted, so an old outbreak does not raise
+the baseline. Over-dispersion is estimated from the weighted Pearson χ² (quasi-Poisson, never below 1), and
+the uncertainty of the fitted mean is added by the delta method. The week under test is compared with a
+negative binomial with that mean and variance: the one-sided p-value is P(X ≥ observed).
+
+The p-values of all series are adjusted together with Benjamini–Hochberg, so the expected share of false
+alarms among the alarms stays at ``alpha`` however many areas and categories are watched; when no series
+has a real rise (the global null) this also bounds the chance of any alarm at all by ``alpha``.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import statsmodels.api as sm
@@ -43,12 +48,35 @@ class RiseResult:
     seasonal: bool
 
 
-def _design(weeks: np.ndarray, seasonal: bool) -> np.ndarray:
-    columns = [np.ones_like(weeks, dtype=float), weeks / WEEKS_PER_YEAR]
+TREND_LEVEL = 0.05
+OUTLIER_RESIDUAL = 2.58
+
+
+def _design(weeks: np.ndarray, seasonal: bool, trend: bool) -> np.ndarray:
+    columns = [np.ones_like(weeks, dtype=float)]
+    if trend:
+        columns.append(weeks / WEEKS_PER_YEAR)
     if seasonal:
         angle = 2 * math.pi * weeks / WEEKS_PER_YEAR
         columns += [np.sin(angle), np.cos(angle)]
     return np.column_stack(columns)
+
+
+def _fit(history: np.ndarray, X: np.ndarray, weights: np.ndarray | None = None) -> Any:
+    model = sm.GLM(history, X, family=sm.families.Poisson(), var_weights=weights)
+    return model.fit()
+
+
+def _anscombe(y: np.ndarray, mu: np.ndarray, dispersion: float) -> np.ndarray:
+    """Anscombe residuals of a quasi-Poisson fit."""
+    mu = np.maximum(mu, 1e-9)
+    return 1.5 * (np.cbrt(y) ** 2 - np.cbrt(mu) ** 2) / (np.cbrt(mu) ** 0.5 * math.sqrt(dispersion))
+
+
+def _dispersion(fit: Any, history: np.ndarray, weights: np.ndarray, parameters: int) -> float:
+    mu = np.maximum(fit.mu, 1e-9)
+    chi2 = float(np.sum(weights * (history - mu) ** 2 / mu))
+    return max(chi2 / max(len(history) - parameters, 1), 1.0)
 
 
 def baseline(counts: Sequence[int], *, week_of_year_offset: float = 0.0) -> tuple[float, float, float, bool]:
@@ -60,16 +88,25 @@ def baseline(counts: Sequence[int], *, week_of_year_offset: float = 0.0) -> tupl
     seasonal = len(history) >= SEASONAL_HISTORY_WEEKS
     if history.sum() == 0:
         return 0.0, 0.0, 1.0, seasonal
-    X = _design(weeks, seasonal)
-    model = sm.GLM(history, X[:-1], family=sm.families.Poisson())
     try:
-        fit = model.fit()
-    except (ValueError, np.linalg.LinAlgError):
+        X = _design(weeks, seasonal, trend=True)
+        fit = _fit(history, X[:-1])
+        if fit.pvalues[1] > TREND_LEVEL:  # no significant trend: do not extrapolate one
+            X = _design(weeks, seasonal, trend=False)
+            fit = _fit(history, X[:-1])
+        ones = np.ones_like(history)
+        dispersion = _dispersion(fit, history, ones, X.shape[1])
+        residuals = _anscombe(history, fit.mu, dispersion)
+        if np.any(residuals > OUTLIER_RESIDUAL):
+            weights = np.where(residuals > OUTLIER_RESIDUAL, 1.0 / np.maximum(residuals, 1e-9) ** 2, 1.0)
+            weights *= len(history) / weights.sum()
+            fit = _fit(history, X[:-1], weights)
+            dispersion = _dispersion(fit, history, weights, X.shape[1])
+    except (ValueError, np.linalg.LinAlgError, IndexError):
         mean = float(history.mean())
-        return mean, mean, 1.0, False
-    df = max(len(history) - X.shape[1], 1)
-    dispersion = max(float(fit.pearson_chi2) / df, 1.0)
+        return mean, max(float(history.var()), mean), 1.0, False
     eta = float(X[-1] @ fit.params)
+    # The fit's covariance assumes dispersion 1; scale it by the estimated over-dispersion.
     eta_var = float(X[-1] @ fit.cov_params() @ X[-1]) * dispersion
     mean = math.exp(min(eta, 30.0))
     variance = dispersion * mean + mean**2 * eta_var

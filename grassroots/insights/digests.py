@@ -1,11 +1,16 @@
 """The daily / weekly digest for one leader: the period's figures, what is overdue and the open warnings,
-as a page and as e-mail-ready HTML (inline styles, absolute links)."""
+as a page and as e-mail-ready HTML (inline styles, absolute links).
+
+``digest_write`` stores each leader's digest once per period (the period ending yesterday) and e-mails it at
+most once, so the scheduled command can be re-run (by cron, or by hand after a failure) without sending
+anything twice."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,7 +19,7 @@ from grassroots.common.scoping import Actor, as_actor
 
 from . import danger, selectors
 from .figures import Filters
-from .models import EarlyWarning, WarningKind, WarningStatus
+from .models import Digest, EarlyWarning, WarningKind, WarningStatus
 
 PERIODS = {"daily": 1, "weekly": 7}
 
@@ -40,13 +45,23 @@ def warning_reason(warning: EarlyWarning) -> str:
             "n": f.get("tested_series"),
         }
     if warning.kind in (WarningKind.REPEAT_REPORTER, WarningKind.REPEAT_PLACE):
-        basis = {"household": _("one household"), "phone": _("one phone number"), "place": _("one address")}
+        basis = {
+            "household": _("one household"),
+            "phone": _("one phone number"),
+            "address": _("one address"),
+            "point": _("one spot (within about 100 m)"),
+            "place": _("one address"),
+        }
         return _("%(count)s requests from or about %(basis)s within %(days)s days.") % {
             "count": f.get("count"),
             "basis": basis.get(f.get("by"), f.get("by")),
             "days": f.get("days"),
         }
     if warning.kind == WarningKind.GROUP:
+        if f.get("by") == "text":
+            return _("The request speaks of many people acting together: %(phrases)s.") % {
+                "phrases": "、".join(f.get("phrases", []))
+            }
         if f.get("by") == "parties":
             return _("%(count)s parties on one open matter.") % {"count": f.get("count")}
         return _("%(count)s requests linked to one open matter.") % {"count": f.get("count")}
@@ -84,7 +99,7 @@ def build(*, actor: Actor | Any, period: str = "daily", now: datetime | None = N
         "filters": filters,
         "counts": data["counts"],
         "rates": data["rates"],
-        "categories": data["breakdowns"]["category"][:5],
+        "categories": data["breakdowns"]["category_group"][:5],
         "villages": data["heat"][:5],
         "warnings": [{"warning": w, "reason": warning_reason(w)} for w in warnings],
         "new_warnings": new_warnings,
@@ -97,3 +112,49 @@ def render_email(*, actor: Actor | Any, period: str, base_url: str, now: datetim
     return render_to_string(
         "insights/digest_email.html", {"digest": content, "base_url": base_url.rstrip("/")}
     )
+
+
+def period_end(now: datetime) -> Any:
+    return timezone.localtime(now).date() - timedelta(days=1)
+
+
+def digest_write(
+    *, user: Any, period: str, now: datetime | None = None, base_url: str = "", mail: bool = False
+) -> tuple[Digest, bool, bool]:
+    """Write (once) and optionally e-mail (once) one leader's digest: ``(digest, written, mailed)``. A digest
+    already written for the same reader, period and end date is kept as it was."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.utils.translation import override
+
+    from grassroots.common.audit import audit_record
+    from grassroots.common.scoping import actor_for
+
+    now = now or timezone.now()
+    end = period_end(now)
+    with transaction.atomic():
+        digest = Digest.objects.select_for_update().filter(user=user, period=period, period_end=end).first()
+        written = digest is None
+        if written:
+            with override(settings.LANGUAGE_CODE):
+                html = render_email(actor=actor_for(user), period=period, base_url=base_url, now=now)
+            digest = Digest.objects.create(
+                user=user,
+                period=period,
+                period_end=end,
+                language=settings.LANGUAGE_CODE,
+                html=html,
+                created_at=now,
+            )
+            audit_record(
+                actor=None, action="insights.digest", obj=digest, data={"period": period, "end": str(end)}
+            )
+        mailed = False
+        if mail and user.email and digest.mailed_at is None:
+            with override(digest.language):
+                subject = _("Grassroots digest") + f" · {end.isoformat()}"
+            send_mail(subject, "", None, [user.email], html_message=digest.html)
+            digest.mailed_at = timezone.now()
+            digest.save(update_fields=["mailed_at"])
+            mailed = True
+    return digest, written, mailed

@@ -8,31 +8,53 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+PDF_ROWS = 80  # per table; the workbook holds every row
+
 
 def _tables(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any]]]]:
     labels = data["measure_labels"]
-    measures = ("total", "responded", "resolved", "open", "overdue", "satisfied", "followed")
+    measures = data["table_measures"]
+
+    def pct(value: float | None) -> Any:
+        return round(value, 4) if value is not None else ""
+
+    rates = [
+        [str(r["label"]), pct(r["value"]), r["numerator"], r["denominator"], pct(r["low"]), pct(r["high"])]
+        for r in data["rates"]
+    ]
+    cover = data.get("coverage")
+    if cover:
+        rates.append(
+            [
+                str(_("Coverage of assigned households")),
+                pct(cover["rate"]),
+                cover["covered"],
+                cover["assigned"],
+                pct(cover["low"]),
+                pct(cover["high"]),
+            ]
+        )
     tables = [
         (
             str(_("Rates")),
-            [str(_("Figure")), str(_("Value")), str(_("Numerator")), str(_("Denominator"))],
             [
-                [
-                    str(r["label"]),
-                    round(r["value"], 4) if r["value"] is not None else "",
-                    r["numerator"],
-                    r["denominator"],
-                ]
-                for r in data["rates"]
+                str(_("Figure")),
+                str(_("Value")),
+                str(_("Numerator")),
+                str(_("Denominator")),
+                str(_("95% CI low")),
+                str(_("95% CI high")),
             ],
+            rates,
         )
     ]
     for code, rows in data["breakdowns"].items():
+        label = str(data["dimension_labels"][code])
         tables.append(
             (
-                str(data["dimension_labels"][code]),
-                [str(data["dimension_labels"][code]), *[str(labels[m]) for m in measures]],
-                [[r["name"], *[r[m] for m in measures]] for r in rows],
+                label,
+                [label, *[str(labels[m]) for m in measures], str(_("Previous period"))],
+                [[r["name"], *[r[m] for m in measures], r.get("previous", "")] for r in rows],
             )
         )
     tables.append(
@@ -45,9 +67,18 @@ def _tables(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any]]]
                 str(labels["total"]),
                 str(labels["open"]),
                 str(labels["overdue"]),
+                str(_("Visit coverage")),
             ],
             [
-                [r["township"], r["village"], r["grid"], r["total"], r["open"], r["overdue"]]
+                [
+                    r["township"],
+                    r["village"],
+                    r["grid"],
+                    r["total"],
+                    r["open"],
+                    r["overdue"],
+                    pct(r.get("coverage")),
+                ]
                 for r in data["heat"]
             ],
         )
@@ -78,7 +109,7 @@ def xlsx(data: dict[str, Any]) -> bytes:
 
 def pdf(data: dict[str, Any]) -> bytes:
     from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
@@ -97,7 +128,7 @@ def pdf(data: dict[str, Any]) -> bytes:
     ]
     for title, header, rows in _tables(data):
         story += [Spacer(1, 8), Paragraph(title, styles["Heading2"])]
-        table = Table([header, *[[str(c) for c in row] for row in rows[:60]]], repeatRows=1)
+        table = Table([header, *[[str(c) for c in row] for row in rows[:PDF_ROWS]]], repeatRows=1)
         table.setStyle(
             TableStyle(
                 [
@@ -109,5 +140,5 @@ def pdf(data: dict[str, Any]) -> bytes:
             )
         )
         story.append(table)
-    SimpleDocTemplate(out, pagesize=A4, title=str(_("Leadership dashboard"))).build(story)
+    SimpleDocTemplate(out, pagesize=landscape(A4), title=str(_("Leadership dashboard"))).build(story)
     return out.getvalue()

@@ -1,19 +1,26 @@
 """The dashboard's figures, defined once for both the aggregate and the list behind it.
 
 Every measure is a condition on a request (``MEASURES``) and every breakdown a dimension with a key
-(``DIMENSIONS``): the figure is ``Count(filter=condition)`` over the filtered requests grouped by the
-dimension, and its drill-down is the same requests filtered by the same condition and key, so the two
-always agree. Linked duplicates (并单) are counted once: only a matter's root request is counted.
+(``DIMENSIONS``). A figure is the number of the filtered requests that meet the condition, grouped by the
+dimension; its drill-down is the same requests filtered by the same condition and narrowed to the same key,
+so the two always agree. Linked duplicates (并单) are counted once: only a matter's root request counts.
+
+All figures of one dashboard come from one pass over the requests: the per-request flags are computed once
+in an inner query and summed by ``GROUPING SETS`` on PostgreSQL (one statement), or by one ``GROUP BY`` per
+set on SQLite. Coarser breakdowns (township, top-level category, week) are sums of the finer rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -24,56 +31,67 @@ from grassroots.territory.models import Region, RegionLevel
 from grassroots.workforce.models import Unit
 
 RESOLVED = (Status.RESOLVED, Status.FOLLOW_UP, Status.CLOSED)
+SATISFIED = (Satisfaction.SATISFIED, Satisfaction.BASICALLY)
+Z_95 = 1.959963984540054
 
 
-def _resolved_on_time() -> Exists:
-    return Exists(
-        RequestEvent.objects.filter(request=OuterRef("pk"), action="resolve", at__lte=OuterRef("due_at"))
+def lead_units() -> QuerySet:
+    return RequestUnit.objects.filter(request=OuterRef("pk"), role="lead", is_active=True)
+
+
+def with_flags(qs: QuerySet[Request]) -> QuerySet[Request]:
+    """The per-request facts the measures read: the latest reached follow-up's satisfaction, whether the
+    request was resolved by its deadline, and its current lead unit."""
+    latest = (
+        FollowUp.objects.filter(request=OuterRef("pk"), reached=True)
+        .order_by("-at", "-id")
+        .values("satisfaction")
     )
-
-
-def _followed(satisfied: bool) -> Exists:
-    qs = FollowUp.objects.filter(request=OuterRef("pk"), reached=True)
-    if satisfied:
-        qs = qs.filter(satisfaction__in=[Satisfaction.SATISFIED, Satisfaction.BASICALLY])
-    return Exists(qs)
+    on_time = RequestEvent.objects.filter(
+        request=OuterRef("pk"), action="resolve", at__lte=OuterRef("due_at")
+    )
+    return qs.annotate(
+        _satisfaction=Subquery(latest[:1]),
+        _on_time=Exists(on_time),
+        _lead_unit=Subquery(lead_units().values("unit_id")[:1]),
+    )
 
 
 @dataclass(frozen=True)
 class Measure:
     code: str
     label: Any
-    condition: Callable[[datetime], Q]
+    condition: Callable[[datetime], Q]  # on a queryset that went through ``with_flags``
 
 
 MEASURES: dict[str, Measure] = {
     m.code: m
     for m in (
-        Measure("total", _("Requests"), lambda now: Q()),
+        Measure("total", _("Requests"), lambda now: Q(pk__isnull=False)),
         Measure("responded", _("Responded"), lambda now: ~Q(status=Status.REGISTERED)),
-        Measure("eligible", _("Accepted for handling"), lambda now: ~Q(status__in=TERMINAL)),
+        Measure(
+            "eligible",
+            _("Accepted for handling"),
+            lambda now: ~Q(status__in=[Status.REGISTERED, *TERMINAL]),
+        ),
         Measure("resolved", _("Resolved"), lambda now: Q(status__in=RESOLVED)),
         Measure("open", _("Open"), lambda now: Q(status__in=OPEN)),
-        Measure(
-            "overdue",
-            _("Overdue"),
-            lambda now: Q(status__in=OPEN, is_paused=False, due_at__lt=now),
-        ),
+        Measure("overdue", _("Overdue"), lambda now: Q(status__in=OPEN, is_paused=False, due_at__lt=now)),
         Measure(
             "clocked", _("Resolved with a deadline"), lambda now: Q(status__in=RESOLVED, due_at__isnull=False)
         ),
         Measure(
             "on_time",
             _("Resolved on time"),
-            lambda now: Q(_resolved_on_time(), status__in=RESOLVED, due_at__isnull=False),
+            lambda now: Q(_on_time=True, status__in=RESOLVED, due_at__isnull=False),
         ),
         Measure("reopened", _("Reopened"), lambda now: Q(reopen_count__gt=0)),
-        Measure("followed", _("Reached at follow-up"), lambda now: Q(_followed(False))),
-        Measure("satisfied", _("Satisfied at follow-up"), lambda now: Q(_followed(True))),
+        Measure("followed", _("Reached at follow-up"), lambda now: Q(_satisfaction__isnull=False)),
+        Measure("satisfied", _("Satisfied at follow-up"), lambda now: Q(_satisfaction__in=SATISFIED)),
     )
 }
 
-# Rates: (numerator, denominator).
+# Rates: (label, numerator, denominator).
 RATES: dict[str, tuple[Any, str, str]] = {
     "response": (_("Response rate"), "responded", "total"),
     "resolution": (_("Resolution rate"), "resolved", "eligible"),
@@ -82,6 +100,17 @@ RATES: dict[str, tuple[Any, str, str]] = {
     "reopen": (_("Reopen rate"), "reopened", "resolved"),
 }
 TABLE_MEASURES = ("total", "responded", "resolved", "open", "overdue", "satisfied", "followed")
+
+
+def wilson(numerator: int, denominator: int, z: float = Z_95) -> tuple[float, float] | None:
+    """The Wilson score interval of a proportion (95 % by default); None without a sample."""
+    if denominator <= 0:
+        return None
+    p = numerator / denominator
+    centre = (p + z * z / (2 * denominator)) / (1 + z * z / denominator)
+    half = z * math.sqrt(p * (1 - p) / denominator + z * z / (4 * denominator * denominator))
+    half /= 1 + z * z / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 @dataclass
@@ -100,6 +129,21 @@ class Filters:
             datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=tz),
         )
 
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Filters:
+        """The period of the same length just before this one, with the same other filters."""
+        return Filters(
+            start=self.start - timedelta(days=self.days),
+            end=self.start - timedelta(days=1),
+            region=self.region,
+            unit=self.unit,
+            category=self.category,
+            channel=self.channel,
+        )
+
     def as_query(self) -> dict[str, str]:
         query = {"start": self.start.isoformat(), "end": self.end.isoformat()}
         for name in ("region", "unit", "category"):
@@ -109,10 +153,6 @@ class Filters:
         if self.channel:
             query["channel"] = self.channel
         return query
-
-
-def lead_units() -> QuerySet:
-    return RequestUnit.objects.filter(request=OuterRef("pk"), role="lead", is_active=True)
 
 
 def base_requests(visible: QuerySet[Request], filters: Filters) -> QuerySet[Request]:
@@ -130,21 +170,45 @@ def base_requests(visible: QuerySet[Request], filters: Filters) -> QuerySet[Requ
     return qs
 
 
-@dataclass(frozen=True)
-class Dimension:
-    code: str
-    label: Any
-    # The value grouped by (a field path or an expression) and how a key narrows the drill-down.
-    group: Callable[[], Any]
-    narrow: Callable[[QuerySet, str], QuerySet]
-    names: Callable[[list[Any]], dict[Any, str]] = field(default=lambda keys: {k: str(k) for k in keys})
+# --------------------------------------------------------------------------------------------- dimensions
 
 
-def _names(model: Any, attr: str = "name") -> Callable[[list[Any]], dict[Any, str]]:
+def _none_key(key: str) -> bool:
+    return key in ("", "None")
+
+
+def _by_id(field_name: str) -> Callable[[QuerySet, str], QuerySet]:
+    def narrow(qs: QuerySet, key: str) -> QuerySet:
+        if _none_key(key):
+            return qs.filter(**{f"{field_name}__isnull": True})
+        return qs.filter(**{field_name: key})
+
+    return narrow
+
+
+def _by_path(field_name: str, model: Any, outside: Q) -> Callable[[QuerySet, str], QuerySet]:
+    """Narrow to a subtree (a township, a top-level category); the empty key is what lies outside all."""
+
+    def narrow(qs: QuerySet, key: str) -> QuerySet:
+        if _none_key(key):
+            return qs.filter(outside)
+        node = model.objects.filter(pk=key).first()
+        return qs.filter(**{f"{field_name}__startswith": node.path}) if node else qs.none()
+
+    return narrow
+
+
+def _names(model: Any) -> Callable[[list[Any]], dict[Any, str]]:
     def lookup(keys: list[Any]) -> dict[Any, str]:
-        return {o.pk: getattr(o, attr) for o in model.objects.filter(pk__in=[k for k in keys if k])}
+        return dict(model.objects.filter(pk__in=[k for k in keys if k]).values_list("pk", "name"))
 
     return lookup
+
+
+def _grid_names(keys: list[Any]) -> dict[Any, str]:
+    from grassroots.territory.models import Grid
+
+    return dict(Grid.objects.filter(pk__in=[k for k in keys if k]).values_list("pk", "name"))
 
 
 def _channel_names(keys: list[Any]) -> dict[Any, str]:
@@ -154,69 +218,185 @@ def _channel_names(keys: list[Any]) -> dict[Any, str]:
     return {k: str(labels.get(k, k)) for k in keys}
 
 
-def _by_id(field_name: str) -> Callable[[QuerySet, str], QuerySet]:
-    def narrow(qs: QuerySet, key: str) -> QuerySet:
-        return (
-            qs.filter(**{f"{field_name}__isnull": True})
-            if key in ("", "None")
-            else qs.filter(**{field_name: key})
-        )
+def _day_narrow(qs: QuerySet, key: str) -> QuerySet:
+    tz = timezone.get_current_timezone()
+    day = date.fromisoformat(key)
+    start = datetime.combine(day, time.min, tzinfo=tz)
+    return qs.filter(created_at__gte=start, created_at__lt=start + timedelta(days=1))
 
-    return narrow
+
+@dataclass(frozen=True)
+class Dimension:
+    code: str
+    label: Any
+    narrow: Callable[[QuerySet, str], QuerySet]
+    names: Callable[[list[Any]], dict[Any, str]] = field(default=lambda keys: {k: str(k) for k in keys})
+    key_kind: str = "id"  # id, text or date: what a drill-down key must look like
 
 
 DIMENSIONS: dict[str, Dimension] = {
     d.code: d
     for d in (
-        Dimension("category", _("Category"), lambda: "category_id", _by_id("category_id"), _names(Category)),
         Dimension(
-            "region", _("Village / community"), lambda: "region_id", _by_id("region_id"), _names(Region)
+            "category_group",
+            _("Category"),
+            _by_path("category__path", Category, Q(category__isnull=True)),
+            _names(Category),
         ),
-        Dimension("grid", _("Grid"), lambda: "grid_id", _by_id("grid_id"), lambda keys: _grid_names(keys)),
+        Dimension("category", _("Sub-category"), _by_id("category_id"), _names(Category)),
         Dimension(
-            "channel", _("Channel"), lambda: "channel", lambda qs, key: qs.filter(channel=key), _channel_names
+            "township",
+            _("Township / street"),
+            _by_path("region__path", Region, Q(region__level__lt=RegionLevel.TOWNSHIP)),
+            _names(Region),
+        ),
+        Dimension("region", _("Village / community"), _by_id("region_id"), _names(Region)),
+        Dimension("grid", _("Grid"), _by_id("grid_id"), _grid_names),
+        Dimension(
+            "channel", _("Channel"), lambda qs, key: qs.filter(channel=key), _channel_names, key_kind="text"
         ),
         Dimension(
             "unit",
             _("Lead unit"),
-            lambda: Subquery(lead_units().values("unit_id")[:1]),
             lambda qs, key: (
-                qs.filter(Exists(lead_units().filter(unit_id=key)))
-                if key not in ("", "None")
-                else qs.filter(~Exists(lead_units()))
+                qs.filter(~Exists(lead_units()))
+                if _none_key(key)
+                else qs.filter(Exists(lead_units().filter(unit_id=key)))
             ),
             _names(Unit),
         ),
         Dimension(
             "day",
             _("Day"),
-            lambda: TruncDate("created_at", tzinfo=timezone.get_current_timezone()),
-            lambda qs, key: qs.filter(created_at__date=date.fromisoformat(key)),
+            _day_narrow,
             lambda keys: {k: k.isoformat() if k else "" for k in keys},
+            key_kind="date",
         ),
     )
 }
+# The breakdown tables of the dashboard, in order.
+BREAKDOWNS = ("category_group", "township", "grid", "channel", "unit", "category")
 
 
-def _grid_names(keys: list[Any]) -> dict[Any, str]:
-    from grassroots.territory.models import Grid
+def drill(
+    qs: QuerySet[Request], *, measure: str, now: datetime, dimension: str = "", key: str = ""
+) -> QuerySet[Request]:
+    """The requests behind one figure: the same condition, narrowed to one key of one dimension."""
+    qs = with_flags(qs).filter(MEASURES[measure].condition(now))
+    if dimension:
+        qs = DIMENSIONS[dimension].narrow(qs, key)
+    return qs
 
-    return {g.pk: g.name for g in Grid.objects.filter(pk__in=[k for k in keys if k])}
+
+# ------------------------------------------------------------------------------------------ aggregation
+
+# The columns of the inner query, and the grouping sets summed over it.
+_COLUMNS = ("category_id", "region_id", "grid_id", "channel", "lead_unit_id", "day")
+GROUPING_SETS: dict[str, tuple[str, ...]] = {
+    "all": (),
+    "category": ("category_id",),
+    "place": ("region_id", "grid_id"),
+    "channel": ("channel",),
+    "unit": ("lead_unit_id",),
+    "day": ("day",),
+    "category_day": ("category_id", "day"),
+}
 
 
-def _aggregates(now: datetime, codes: tuple[str, ...]) -> dict[str, Count]:
-    return {code: Count("id", filter=MEASURES[code].condition(now)) for code in codes}
+def _flag_rows(qs: QuerySet[Request], now: datetime, measures: tuple[str, ...]) -> QuerySet:
+    flags = {
+        f"m_{code}": Case(
+            When(MEASURES[code].condition(now), then=Value(1)), default=Value(0), output_field=IntegerField()
+        )
+        for code in measures
+    }
+    tz = timezone.get_current_timezone()
+    return (
+        with_flags(qs)
+        .order_by()
+        .annotate(lead_unit_id=F("_lead_unit"), day=TruncDate("created_at", tzinfo=tz), **flags)
+        .values(*_COLUMNS, *flags)
+    )
 
 
-def totals(qs: QuerySet[Request], now: datetime) -> dict[str, int]:
-    return qs.aggregate(**_aggregates(now, tuple(MEASURES)))
+def _as_date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def aggregate(
+    qs: QuerySet[Request],
+    now: datetime,
+    sets: Iterable[str] = GROUPING_SETS,
+    measures: Iterable[str] = tuple(MEASURES),
+) -> dict[str, list[dict]]:
+    """Each grouping set's rows: its key columns and the count of each measure (one statement on
+    PostgreSQL, one query per set elsewhere). Measures not asked for count 0."""
+    sets, measures = list(sets), tuple(measures)
+    try:
+        inner, params = _flag_rows(qs, now, measures).query.sql_with_params()
+    except Exception as exc:  # an actor who sees nothing: Django refuses to build the SQL
+        from django.core.exceptions import EmptyResultSet
+
+        if isinstance(exc, EmptyResultSet):
+            return {name: [] for name in sets}
+        raise
+    quote = connection.ops.quote_name
+    sums = ", ".join(f"SUM(d.{quote('m_' + code)})" for code in measures)
+    result: dict[str, list[dict]] = {name: [] for name in sets}
+
+    def unpack(name: str, key_values: tuple, counts: tuple) -> None:
+        row = dict(zip(GROUPING_SETS[name], key_values, strict=True))
+        if "day" in row:
+            row["day"] = _as_date(row["day"])
+        row.update(dict.fromkeys(MEASURES, 0))
+        row.update({code: int(v or 0) for code, v in zip(measures, counts, strict=True)})
+        result[name].append(row)
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # A row's grouping set is told by GROUPING(...): bit i set = column i not grouped.
+            used = [c for c in _COLUMNS if any(c in GROUPING_SETS[name] for name in sets)] or ["channel"]
+            cols = ", ".join(f"d.{quote(c)}" for c in used)
+            grouping = ", ".join(
+                "(" + ", ".join(f"d.{quote(c)}" for c in GROUPING_SETS[name]) + ")" for name in sets
+            )
+            sql = (
+                f"SELECT GROUPING({cols}), {cols}, {sums} FROM ({inner}) AS d "  # noqa: S608 - quoted constants
+                f"GROUP BY GROUPING SETS ({grouping})"
+            )
+            cursor.execute(sql, params)
+            by_mask = {
+                sum(
+                    1 << (len(used) - 1 - i) for i, c in enumerate(used) if c not in GROUPING_SETS[name]
+                ): name
+                for name in sets
+            }
+            for row in cursor.fetchall():
+                name = by_mask[row[0]]
+                values = dict(zip(used, row[1 : 1 + len(used)], strict=True))
+                unpack(name, tuple(values[c] for c in GROUPING_SETS[name]), row[1 + len(used) :])
+        else:
+            for name in sets:
+                keys = ", ".join(f"d.{quote(c)}" for c in GROUPING_SETS[name])
+                select = f"{keys}, {sums}" if keys else sums
+                group = f" GROUP BY {keys}" if keys else ""
+                cursor.execute(f"SELECT {select} FROM ({inner}) AS d{group}", params)  # noqa: S608
+                width = len(GROUPING_SETS[name])
+                for row in cursor.fetchall():
+                    unpack(name, row[:width], row[width:])
+    if "all" in result and not result["all"]:
+        result["all"] = [dict.fromkeys(MEASURES, 0)]
+    return result
 
 
 def rates(counts: dict[str, int]) -> list[dict[str, Any]]:
-    """Each rate with its numerator and denominator (the sample size is always shown)."""
+    """Each rate with its numerator, denominator (the sample size) and 95 % Wilson interval."""
     out = []
     for code, (label, num, den) in RATES.items():
         n, d = counts.get(num, 0), counts.get(den, 0)
+        interval = wilson(n, d)
         out.append(
             {
                 "code": code,
@@ -224,6 +404,8 @@ def rates(counts: dict[str, int]) -> list[dict[str, Any]]:
                 "numerator": n,
                 "denominator": d,
                 "value": n / d if d else None,
+                "low": interval[0] if interval else None,
+                "high": interval[1] if interval else None,
                 "measure": num,
                 "base": den,
             }
@@ -231,70 +413,130 @@ def rates(counts: dict[str, int]) -> list[dict[str, Any]]:
     return out
 
 
-def breakdown(
-    qs: QuerySet[Request], dimension: str, now: datetime, measures: tuple[str, ...] = TABLE_MEASURES
-) -> list[dict[str, Any]]:
-    dim = DIMENSIONS[dimension]
-    group = dim.group()
-    rows = list(
-        qs.order_by()
-        .annotate(_key=F(group) if isinstance(group, str) else group)
-        .values("_key")
-        .annotate(**_aggregates(now, measures))
-    )
-    names = dim.names([r["_key"] for r in rows])
-    for row in rows:
-        row["key"] = row.pop("_key")
-        row["name"] = names.get(row["key"], "") or "—"
-    if dimension == "day":
-        rows.sort(key=lambda r: r["key"] or date.min)
-    else:
-        rows.sort(key=lambda r: (-r["total"], r["name"]))
+def _sum_into(target: dict[Any, dict[str, int]], key: Any, row: dict[str, Any]) -> None:
+    bucket = target.setdefault(key, dict.fromkeys(MEASURES, 0))
+    for code in MEASURES:
+        bucket[code] += row[code]
+
+
+class Places:
+    """Regions, townships and top-level categories behind the keys of the aggregated rows."""
+
+    def __init__(self, region_ids: set[int], category_ids: set[int]) -> None:
+        regions = {
+            r.pk: r for r in Region.objects.filter(pk__in=region_ids).only("id", "path", "level", "name")
+        }
+        codes = {c for r in regions.values() for c in r.path.split("/") if c}
+        townships = {
+            r.code: r
+            for r in Region.objects.filter(code__in=codes, level=RegionLevel.TOWNSHIP).only(
+                "id", "code", "path", "name", "parent_id"
+            )
+        }
+        self.regions = regions
+        self.township: dict[int, Region | None] = {}
+        for pk, region in regions.items():
+            chain = [c for c in region.path.split("/") if c]
+            self.township[pk] = next((townships[c] for c in chain if c in townships), None)
+        cats = {c.pk: c for c in Category.objects.filter(pk__in=category_ids).only("id", "path", "name")}
+        top_codes = {c.path.split("/")[0] for c in cats.values()}
+        tops = {c.path: c for c in Category.objects.filter(parent__isnull=True, code__in=top_codes)}
+        self.top_category = {pk: tops.get(c.path.split("/")[0] + "/") for pk, c in cats.items()}
+
+
+def _labelled(buckets: dict[Any, dict[str, int]], names: dict[Any, str]) -> list[dict[str, Any]]:
+    rows = []
+    for key, counts in buckets.items():
+        rows.append({"key": key, "name": names.get(key, "") or "—", **counts})
+    rows.sort(key=lambda r: (-r["total"], r["name"]))
     return rows
 
 
-def drill(
-    qs: QuerySet[Request], *, measure: str, now: datetime, dimension: str = "", key: str = ""
-) -> QuerySet[Request]:
-    """The requests behind one figure: the same condition, narrowed to one key of one dimension."""
-    qs = qs.filter(MEASURES[measure].condition(now))
-    if dimension:
-        qs = DIMENSIONS[dimension].narrow(qs, key)
-    return qs
+def breakdowns(sets: dict[str, list[dict]], places: Places) -> dict[str, list[dict[str, Any]]]:
+    """Rows of every breakdown table, busiest first, each with every measure."""
+    out: dict[str, dict[Any, dict[str, int]]] = defaultdict(dict)
+    for row in sets.get("category", []):
+        top = places.top_category.get(row["category_id"]) if row["category_id"] else None
+        _sum_into(out["category_group"], top.pk if top else None, row)
+        _sum_into(out["category"], row["category_id"], row)
+    for row in sets.get("place", []):
+        township = places.township.get(row["region_id"])
+        _sum_into(out["township"], township.pk if township else None, row)
+        _sum_into(out["region"], row["region_id"], row)
+        _sum_into(out["grid"], row["grid_id"], row)
+    for row in sets.get("channel", []):
+        _sum_into(out["channel"], row["channel"], row)
+    for row in sets.get("unit", []):
+        _sum_into(out["unit"], row["lead_unit_id"], row)
+    result = {}
+    for code in (*BREAKDOWNS, "region"):
+        buckets = out.get(code, {})
+        result[code] = _labelled(buckets, DIMENSIONS[code].names(list(buckets)))
+    return result
 
 
-def township_of(region_paths: dict[int, str], townships: dict[str, Region], region_id: int) -> Region | None:
-    path = region_paths.get(region_id, "")
-    for prefix, township in townships.items():
-        if path.startswith(prefix):
-            return township
-    return None
+def daily(sets: dict[str, list[dict]], filters: Filters) -> list[dict[str, Any]]:
+    """Every day of the period (zeros included), oldest first."""
+    by_day = {row["day"]: row for row in sets.get("day", [])}
+    out = []
+    day = filters.start
+    while day <= filters.end:
+        row = by_day.get(day, dict.fromkeys(MEASURES, 0))
+        out.append({"key": day, "name": day.isoformat(), **{c: row[c] for c in MEASURES}})
+        day += timedelta(days=1)
+    return out
 
 
-def heat(qs: QuerySet[Request], now: datetime) -> list[dict[str, Any]]:
-    """Villages (and grids) by requests, open and overdue, with their township and coordinates where the
-    requests carry them (the mean of their points)."""
-    from django.db.models import Avg
-
-    rows = list(
-        qs.order_by()
-        .values("region_id", "grid_id")
-        .annotate(
-            **_aggregates(now, ("total", "open", "overdue")),
-            lat=Avg("latitude"),
-            lon=Avg("longitude"),
-        )
-    )
-    regions = {r.pk: r for r in Region.objects.filter(pk__in={r["region_id"] for r in rows})}
-    grids = _grid_names([r["grid_id"] for r in rows])
-    parents = {
-        r.pk: r for r in Region.objects.filter(pk__in={g.parent_id for g in regions.values() if g.parent_id})
+def weekly_by_category(sets: dict[str, list[dict]], places: Places, filters: Filters) -> dict[str, Any]:
+    """Request counts per top-level category in seven-day weeks counted back from the period's last day
+    (so the last week is whole; the first may be shorter), busiest first. Weeks are named by their first
+    day."""
+    count = -(-filters.days // 7)
+    starts = [max(filters.start, filters.end - timedelta(days=7 * (count - i) - 1)) for i in range(count)]
+    series: dict[Any, list[int]] = {}
+    names: dict[Any, str] = {}
+    for row in sets.get("category_day", []):
+        top = places.top_category.get(row["category_id"]) if row["category_id"] else None
+        key = top.pk if top else None
+        names[key] = top.name if top else "—"
+        index = count - 1 - (filters.end - row["day"]).days // 7
+        series.setdefault(key, [0] * count)[index] += row["total"]
+    ordered = sorted(series.items(), key=lambda item: -sum(item[1]))
+    return {
+        "weeks": [w.isoformat() for w in starts],
+        "series": [{"key": k, "name": names[k], "data": data} for k, data in ordered],
     }
-    for row in rows:
-        region = regions.get(row["region_id"])
-        row["village"] = region.name if region else "—"
-        parent = parents.get(region.parent_id) if region and region.level == RegionLevel.VILLAGE else None
-        row["township"] = parent.name if parent else ""
-        row["grid"] = grids.get(row["grid_id"], "")
-    rows.sort(key=lambda r: (-r["total"], r["township"], r["village"]))
+
+
+def heat(sets: dict[str, list[dict]], places: Places, points: dict[int, tuple[float, float]]) -> list[dict]:
+    """Villages and grids by requests, open and overdue, with their township and, where known, the place's
+    coordinates (``points``: region id → (lat, lon))."""
+    grids = _grid_names([r["grid_id"] for r in sets.get("place", [])])
+    rows = []
+    for row in sets.get("place", []):
+        region = places.regions.get(row["region_id"])
+        township = places.township.get(row["region_id"])
+        point = points.get(row["region_id"])
+        rows.append(
+            {
+                "region_id": row["region_id"],
+                "grid_id": row["grid_id"],
+                "township_id": township.pk if township else None,
+                "township": township.name if township and township.pk != row["region_id"] else "",
+                "village": region.name if region else "—",
+                "grid": grids.get(row["grid_id"], ""),
+                "lat": point[0] if point else None,
+                "lon": point[1] if point else None,
+                **{c: row[c] for c in ("total", "open", "overdue", "resolved")},
+            }
+        )
+    rows.sort(key=lambda r: (-r["total"], r["township"], r["village"], r["grid"]))
     return rows
+
+
+def compare(current: list[dict[str, Any]], previous: list[dict[str, Any]]) -> None:
+    """Add each row's total of the previous period (``previous``) and the change, in place."""
+    before = {r["key"]: r["total"] for r in previous}
+    for row in current:
+        row["previous"] = before.get(row["key"], 0)
+        row["change"] = (row["total"] - row["previous"]) / row["previous"] if row["previous"] else None

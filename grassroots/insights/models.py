@@ -52,8 +52,10 @@ class EarlyWarning(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=WarningStatus.choices, default=WarningStatus.OPEN, editable=False
     )
-    # What the warning is about, so that a re-run of the detection does not raise it twice.
-    key = models.CharField(max_length=200, unique=True, editable=False)
+    # What the warning is about (one household, one category in one township …): while a warning about a
+    # subject is not closed, a re-run of the detection adds evidence to it instead of raising it again.
+    subject = models.CharField(max_length=160, db_index=True, editable=False, default="")
+    key = models.CharField(max_length=200, unique=True, editable=False)  # subject#episode
     county = models.ForeignKey("territory.Region", on_delete=models.PROTECT, related_name="+")
     region = models.ForeignKey(
         "territory.Region", verbose_name=_("place"), on_delete=models.PROTECT, related_name="+"
@@ -90,6 +92,9 @@ class EarlyWarning(models.Model):
     )
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
+    # Immediate escalation (danger text, group risk): the leaders told at once, and when.
+    escalated_to = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+", blank=True)
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = EarlyWarningQuerySet.as_manager()
@@ -102,3 +107,56 @@ class EarlyWarning(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key}"
+
+
+class PlacePoint(models.Model):
+    """Where a village / community lies: the mean coordinates of its registered households (the map of the
+    dashboard draws these points; no map tiles). Refreshed by ``place_points_refresh``."""
+
+    region = models.OneToOneField(
+        "territory.Region",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("place"),
+        primary_key=True,
+    )
+    latitude = models.FloatField(_("latitude"))
+    longitude = models.FloatField(_("longitude"))
+    households = models.PositiveIntegerField(_("households"), default=0)
+    updated_at = models.DateTimeField(_("updated"))
+
+    class Meta:
+        verbose_name = _("place point")
+        verbose_name_plural = _("place points")
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.latitude:.4f},{self.longitude:.4f}"
+
+
+class DigestPeriod(models.TextChoices):
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly")
+
+
+class Digest(models.Model):
+    """One leader's digest for one period, written once (a re-run of the scheduled command finds it) and
+    e-mailed at most once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(_("period"), max_length=8, choices=DigestPeriod.choices)
+    period_end = models.DateField(_("up to"))
+    language = models.CharField(max_length=16)
+    html = models.TextField()
+    created_at = models.DateTimeField(_("written"))
+    mailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-period_end", "period", "user_id"]
+        verbose_name = _("digest")
+        verbose_name_plural = _("digests")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "period", "period_end"], name="digest_once_per_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.period} {self.period_end}"

@@ -3,16 +3,20 @@
 * ``scan_rises``: weekly counts per (top-level category, township) over three years, the last seven days
   tested against each series' own seasonal baseline (``detection.detect_rises``, Benjamini–Hochberg).
 * ``scan_repeats``: three or more requests within 30 days from one household (or one phone number), or
-  about one address.
+  about one place: the same address (more precise than the village's own name) or the same point (about
+  100 m); linked requests count here, as coming back about one matter is what this looks for.
 * ``scan_groups``: open matters with many parties (5 or more) or many linked requests (群体性 risk).
 * ``scan_deadlines``: open red-risk matters due within 48 hours.
 
-Linked duplicates count once (matter roots only), except where the links are the evidence (groups).
-Warnings are keyed so that a re-run raises nothing twice.
+Linked duplicates count once (matter roots only), except where the links are the evidence (repeats, groups).
+Each warning is about a subject (``services.warning_raise``): while it is open, a re-run adds evidence to it
+instead of raising it again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +33,7 @@ from grassroots.territory.models import Region, RegionLevel
 
 from .detection import detect_rises
 from .models import WarningKind
-from .services import warning_raise
+from .services import warning_escalate, warning_raise
 
 HISTORY_WEEKS = 156
 REPEAT_DAYS = 30
@@ -112,7 +116,7 @@ def scan_rises(
         )
         warning_raise(
             kind=WarningKind.RISE,
-            key=f"rise:{category.pk}:{township.pk}:{timezone.localtime(now).date().isoformat()}",
+            subject=f"rise:{category.pk}:{township.pk}",
             region=township,
             category=category,
             severity="high" if result.q_value < alpha / 10 else "medium",
@@ -133,52 +137,86 @@ def scan_rises(
     return results
 
 
+def _bare_address(address: str, names: list[str]) -> str:
+    """The address without spaces, punctuation and the names of its own region and ancestors: what is left
+    says where exactly (a house number, a road, a building); empty when the address only names the village."""
+    text = re.sub(r"[\s,，.。、/()（）\-#]+", "", address)
+    for name in sorted(names, key=len, reverse=True):
+        text = text.replace(name, "")
+    return text
+
+
 def scan_repeats(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
-    recent = Request.objects.filter(
-        matter__isnull=True, created_at__gte=now - timedelta(days=REPEAT_DAYS), created_at__lt=now
-    )
-    month = timezone.localtime(now).strftime("%Y-%m")
+    recent = Request.objects.filter(created_at__gte=now - timedelta(days=REPEAT_DAYS), created_at__lt=now)
     raised = 0
-    groups = [
-        (
-            "household",
-            "reporter_resident__household_id",
-            Q(reporter_resident__isnull=False),
-            WarningKind.REPEAT_REPORTER,
-        ),
-        ("phone", "reporter_phone_hash", ~Q(reporter_phone_hash=""), WarningKind.REPEAT_REPORTER),
-        ("place", "address", ~Q(address=""), WarningKind.REPEAT_PLACE),
-    ]
-    for label, group_field, condition, kind in groups:
-        values = [group_field, "region_id"] if label == "place" else [group_field]
+
+    def raise_for(label: str, ident: str, evidence: list[Request], kind: str) -> None:
+        nonlocal raised
+        last = evidence[-1]
+        _, created = warning_raise(
+            kind=kind,
+            subject=f"{kind}:{label}:{ident}",
+            region=last.region,
+            grid=last.grid,
+            category=last.category,
+            facts={"by": label, "count": len(evidence), "days": REPEAT_DAYS},
+            evidence=evidence,
+            severity="high" if len(evidence) >= 2 * REPEAT_MIN else "medium",
+            min_new=REPEAT_MIN,
+        )
+        raised += created
+
+    for label, group_field, condition in (
+        ("household", "reporter_resident__household_id", Q(reporter_resident__isnull=False)),
+        ("phone", "reporter_phone_hash", ~Q(reporter_phone_hash="")),
+    ):
         hits = (
             recent.filter(condition)
             .order_by()
-            .values(*values)
+            .values(group_field)
             .annotate(n=Count("id"))
             .filter(n__gte=REPEAT_MIN)
         )
         for hit in hits:
-            lookup = {name: hit[name] for name in values}
             evidence = list(
-                recent.filter(condition, **lookup).select_related("region", "grid").order_by("created_at")
+                recent.filter(condition, **{group_field: hit[group_field]})
+                .select_related("region", "grid", "category")
+                .order_by("created_at", "id")
             )
-            if not evidence:
-                continue
-            last = evidence[-1]
-            ident = "-".join(str(hit[name])[:40] for name in values)
-            _, created = warning_raise(
-                kind=kind,
-                key=f"{kind}:{label}:{ident}:{month}",
-                region=last.region,
-                grid=last.grid,
-                category=last.category,
-                facts={"by": label, "count": len(evidence), "days": REPEAT_DAYS},
-                evidence=evidence,
-                severity="high" if len(evidence) >= 2 * REPEAT_MIN else "medium",
+            if len(evidence) >= REPEAT_MIN:
+                raise_for(label, str(hit[group_field])[:64], evidence, WarningKind.REPEAT_REPORTER)
+
+    # One place: the same precise address in one village, or the same point (coordinates to 3 decimals).
+    by_place: dict[tuple, list[Request]] = defaultdict(list)
+    candidates = (
+        recent.filter(~Q(address="") | Q(latitude__isnull=False))
+        .select_related("region", "grid", "category")
+        .order_by("created_at", "id")
+    )
+    region_names: dict[int, list[str]] = {}
+    for request in candidates.iterator(chunk_size=2000):
+        if request.address:
+            names = region_names.get(request.region_id)
+            if names is None:
+                codes = [c for c in request.region.path.split("/") if c]
+                names = list(Region.objects.filter(code__in=codes).values_list("name", flat=True))
+                region_names[request.region_id] = names
+            bare = _bare_address(request.address, names)
+            if len(bare) >= 2:
+                by_place[("address", request.region_id, bare)].append(request)
+        if request.latitude is not None and request.longitude is not None:
+            by_place[("point", round(float(request.latitude), 3), round(float(request.longitude), 3))].append(
+                request
             )
-            raised += created
+    seen: set[frozenset[int]] = set()
+    for (basis, *ident), evidence in sorted(by_place.items(), key=lambda item: item[0][0]):
+        ids = frozenset(r.pk for r in evidence)
+        if len(evidence) < REPEAT_MIN or ids in seen:
+            continue
+        seen.add(ids)
+        digest = hashlib.sha256("|".join(map(str, ident)).encode()).hexdigest()[:24]
+        raise_for(basis, digest, evidence, WarningKind.REPEAT_PLACE)
     return raised
 
 
@@ -205,9 +243,9 @@ def scan_groups(*, now: datetime | None = None) -> int:
     for request in Request.objects.filter(pk__in=found).select_related("region", "grid"):
         basis, count = found[request.pk]
         evidence = [request, *Request.objects.filter(matter=request)]
-        _, created = warning_raise(
+        warning, created = warning_raise(
             kind=WarningKind.GROUP,
-            key=f"group:{request.pk}",
+            subject=f"group:{request.pk}",
             region=request.region,
             grid=request.grid,
             category=request.category,
@@ -216,6 +254,8 @@ def scan_groups(*, now: datetime | None = None) -> int:
             evidence=evidence,
             severity="high",
         )
+        if created:
+            warning_escalate(warning=warning)
         raised += created
     return raised
 
@@ -235,7 +275,7 @@ def scan_deadlines(*, now: datetime | None = None) -> int:
         hours = round((request.due_at - now).total_seconds() / 3600, 1)
         _, created = warning_raise(
             kind=WarningKind.DEADLINE,
-            key=f"deadline:{request.pk}:{request.due_at.isoformat()}",
+            subject=f"deadline:{request.pk}:{request.due_at.isoformat()}",
             region=request.region,
             grid=request.grid,
             category=request.category,

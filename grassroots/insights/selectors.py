@@ -1,30 +1,30 @@
-"""Insights reads, scoped: the dashboard, the list behind each figure, warnings and the digest's facts.
+"""Insights reads, scoped: the dashboard, the list behind each figure, coverage, warnings and their record.
 
 Leaders and officers see the requests in their scope (``Request.visible_to``: a leader the jurisdiction of
 the units they lead, an officer their unit's area and grids); administrators everything. HR and residents
-have no insights: every read answers 404 for them, as for something that does not exist.
+have no insights: every read answers 404 for them, as for something that does not exist. A region or unit
+filter outside the reader's scope answers 404 too, exactly like one that does not exist.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from grassroots.casework.models import Category, Channel, Request
 from grassroots.common.errors import FieldError, ValidationFailed
+from grassroots.common.models import AuditEntry
 from grassroots.common.scoping import Actor, as_actor, get_visible_or_404
 from grassroots.territory.models import Region
 from grassroots.workforce.models import Unit
 
 from . import figures
 from .figures import DIMENSIONS, MEASURES, Filters
-from .models import EarlyWarning, WarningStatus
+from .models import EarlyWarning, PlacePoint, Severity, WarningKind, WarningStatus
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 3 * 366
@@ -48,8 +48,8 @@ def _date(value: str, name: str, errors: list[FieldError]) -> date | None:
 
 def parse_filters(actor: Actor | Any, params: dict[str, Any], today: date | None = None) -> Filters:
     """Filters from query parameters: ``start``/``end`` (dates, default the last 30 days), ``region``,
-    ``unit``, ``category`` (ids; a region or unit outside the actor's scope is refused like a missing
-    one) and ``channel``. Bad values raise ``ValidationFailed`` naming the field."""
+    ``unit`` (ids, in the reader's scope: 404 otherwise, as for a missing one), ``category`` (id) and
+    ``channel``. Bad values raise ``ValidationFailed`` naming the field."""
     actor = require_insights(actor)
     today = today or timezone.localdate()
     errors: list[FieldError] = []
@@ -60,22 +60,23 @@ def parse_filters(actor: Actor | Any, params: dict[str, Any], today: date | None
     if start and end:
         if start > end:
             errors.append(FieldError("start", "is after the end date", code="invalid"))
-        elif (end - start).days > MAX_DAYS:
+        elif (end - start).days >= MAX_DAYS:
             errors.append(FieldError("start", f"the period may span at most {MAX_DAYS} days", code="invalid"))
     found: dict[str, Any] = {}
-    sources = {
-        "region": Region.objects.visible_to(actor),
-        "unit": Unit.objects.visible_to(actor),
-        "category": Category.objects.all(),
-    }
-    for name, qs in sources.items():
+    for name, qs in (("region", Region.objects.visible_to(actor)), ("unit", Unit.objects.visible_to(actor))):
         raw = params.get(name)
         if raw in (None, ""):
             continue
         obj = qs.filter(pk=raw).first() if str(raw).isdigit() else None
         if obj is None:
-            errors.append(FieldError(name, "does not exist or is out of scope", code="not_found"))
+            raise Http404  # out of scope answers exactly like missing
         found[name] = obj
+    raw = params.get("category")
+    if raw not in (None, ""):
+        category = Category.objects.filter(pk=raw).first() if str(raw).isdigit() else None
+        if category is None:
+            errors.append(FieldError("category", "does not exist", code="not_found"))
+        found["category"] = category
     channel = params.get("channel") or ""
     if channel and channel not in Channel.values:
         errors.append(FieldError("channel", "is not a channel", code="invalid_choice"))
@@ -89,49 +90,56 @@ def scoped_requests(actor: Actor | Any, filters: Filters) -> QuerySet[Request]:
     return figures.base_requests(Request.objects.visible_to(actor), filters)
 
 
-def trend_by_category(qs: QuerySet[Request]) -> dict[str, Any]:
-    """Weekly request counts per top-level category (weeks start on Monday)."""
-    rows = (
-        qs.order_by()
-        .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
-        .values("category__path", "day")
-        .annotate(n=Count("id"))
+def place_points(region_ids: set[int]) -> dict[int, tuple[float, float]]:
+    rows = PlacePoint.objects.filter(region_id__in=region_ids).values_list(
+        "region_id", "latitude", "longitude"
     )
-    tops = {c.path: c for c in Category.objects.filter(parent__isnull=True)}
-    weekly: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
-    weeks: set[date] = set()
-    for row in rows:
-        path = row["category__path"] or ""
-        top = tops.get(path.split("/")[0] + "/") if path else None
-        name = top.name if top else "—"
-        week = row["day"] - timedelta(days=row["day"].weekday())
-        weekly[name][week] += row["n"]
-        weeks.add(week)
-    axis = sorted(weeks)
-    series = sorted(
-        ({"name": name, "data": [counts.get(w, 0) for w in axis]} for name, counts in weekly.items()),
-        key=lambda s: -sum(s["data"]),
-    )
-    return {"weeks": [w.isoformat() for w in axis], "series": series}
+    return {pk: (lat, lon) for pk, lat, lon in rows}
 
 
 def dashboard(*, actor: Actor | Any, filters: Filters, now: datetime | None = None) -> dict[str, Any]:
-    """Every figure of the dashboard for these filters, each with its sample size."""
+    """Every figure of the dashboard for these filters, each with its sample size; the totals of the
+    previous period of the same length beside each breakdown row."""
+    actor = require_insights(actor)
     now = now or timezone.now()
-    qs = scoped_requests(actor, filters)
-    counts = figures.totals(qs, now)
+    sets = figures.aggregate(scoped_requests(actor, filters), now)
+    before = figures.aggregate(
+        scoped_requests(actor, filters.previous()),
+        now,
+        sets=("all", "category", "place", "channel", "unit"),
+        measures=("total",),
+    )
+    places = figures.Places(
+        {r["region_id"] for name in ("place",) for s in (sets, before) for r in s[name]},
+        {r["category_id"] for s in (sets, before) for r in s["category"] if r["category_id"]},
+    )
+    counts = sets["all"][0]
+    tables = figures.breakdowns(sets, places)
+    previous = figures.breakdowns(before, places)
+    for code, rows in tables.items():
+        figures.compare(rows, previous.get(code, []))
+    cover = coverage(actor=actor, region=filters.region, as_of=min(filters.end, timezone.localdate()))
+    heat = figures.heat(sets, places, place_points({r["region_id"] for r in sets["place"]}))
+    by_village = cover["by_village"] if cover else {}
+    for row in heat:
+        village = by_village.get(row["region_id"])
+        row["coverage"] = village.coverage if village else None
+    warnings = warning_list(actor=actor, status=WarningStatus.OPEN)
     return {
         "filters": filters,
         "counts": counts,
+        "previous_total": before["all"][0]["total"],
         "rates": figures.rates(counts),
-        "breakdowns": {
-            code: figures.breakdown(qs, code, now) for code in ("category", "channel", "unit", "grid")
-        },
-        "daily": figures.breakdown(qs, "day", now, measures=("total", "resolved")),
-        "trend": trend_by_category(qs),
-        "heat": figures.heat(qs, now),
-        "coverage": coverage(actor=actor),
-        "open_warnings": warning_list(actor=actor, status=WarningStatus.OPEN).count(),
+        "breakdowns": {code: tables[code] for code in figures.BREAKDOWNS},
+        "villages": tables["region"],
+        "daily": figures.daily(sets, filters),
+        "trend": figures.weekly_by_category(sets, places, filters),
+        "heat": heat,
+        "coverage": cover["total"] if cover else None,
+        "open_warnings": warnings.count(),
+        "urgent_warnings": list(
+            warnings.filter(severity=Severity.HIGH, kind__in=[WarningKind.DANGER, WarningKind.GROUP])[:5]
+        ),
     }
 
 
@@ -150,15 +158,15 @@ def drill_list(
         errors.append(FieldError("measure", "is not a measure", code="invalid_choice"))
     if dimension and dimension not in DIMENSIONS:
         errors.append(FieldError("dimension", "is not a dimension", code="invalid_choice"))
-    if dimension == "day" and key:
-        try:
-            date.fromisoformat(key)
-        except ValueError:
-            errors.append(FieldError("key", "is not a date (YYYY-MM-DD)", code="invalid"))
-    elif (
-        dimension in ("category", "region", "grid", "unit") and key not in ("", "None") and not key.isdigit()
-    ):
-        errors.append(FieldError("key", "is not an id", code="invalid"))
+    elif dimension and not figures._none_key(key):
+        kind = DIMENSIONS[dimension].key_kind
+        if kind == "date":
+            try:
+                date.fromisoformat(key)
+            except ValueError:
+                errors.append(FieldError("key", "is not a date (YYYY-MM-DD)", code="invalid"))
+        elif kind == "id" and not key.isdigit():
+            errors.append(FieldError("key", "is not an id", code="invalid"))
     if errors:
         raise ValidationFailed("Invalid drill-down", errors)
     qs = figures.drill(
@@ -171,19 +179,47 @@ def drill_list(
     return qs.select_related("region", "category", "grid").order_by("-created_at", "-id")
 
 
-def coverage(*, actor: Actor | Any) -> dict[str, Any] | None:
-    """Coverage of assigned households (走访覆盖率) from the outreach app, or None where it is not
-    available. This is the dashboard's only dependency on outreach."""
-    try:
-        from grassroots.outreach import selectors as outreach_selectors
-    except ImportError:
+# -------------------------------------------------------------------------------------------- coverage
+
+
+def coverage(*, actor: Actor | Any, region: Region | None = None, as_of: date | None = None) -> dict | None:
+    """Visit coverage of assigned liaisons (走访覆盖率) on ``as_of``, exactly as the outreach app defines
+    and reports it (``outreach.selectors.coverage_report``, from its due lists where generated): the total
+    with its Wilson interval, and the rows per village. Narrowed to ``region`` when given; None when
+    nothing in scope carries a visit duty."""
+    from grassroots.outreach import coverage as cov
+    from grassroots.outreach.selectors import coverage_report
+
+    actor = require_insights(actor)
+    as_of = as_of or timezone.localdate()
+    rows = coverage_report(actor=actor, group="village", as_of=as_of)
+    if region is not None:
+        inside = set(
+            Region.objects.filter(pk__in=[r.key for r in rows], path__startswith=region.path).values_list(
+                "pk", flat=True
+            )
+        )
+        rows = [r for r in rows if r.key in inside]
+    total = cov.coverage_total(rows)
+    if not total.assigned:
         return None
-    compute = getattr(outreach_selectors, "coverage", None) or getattr(
-        outreach_selectors, "coverage_summary", None
-    )
-    if compute is None:
-        return None
-    return compute(actor=actor)
+    interval = figures.wilson(total.covered, total.assigned)
+    return {
+        "total": {
+            "assigned": total.assigned,
+            "covered": total.covered,
+            "overdue": total.overdue,
+            "pending": total.pending,
+            "rate": total.coverage,
+            "low": interval[0],
+            "high": interval[1],
+            "as_of": as_of,
+        },
+        "by_village": {row.key: row for row in rows},
+    }
+
+
+# -------------------------------------------------------------------------------------------- warnings
 
 
 def warning_list(*, actor: Actor | Any, status: str = "", kind: str = "") -> QuerySet[EarlyWarning]:
@@ -213,3 +249,11 @@ def warning_evidence(*, actor: Actor | Any, warning: EarlyWarning) -> QuerySet[R
         .select_related("region", "category")
         .order_by("-created_at")
     )
+
+
+def warning_history(*, actor: Actor | Any, warning: EarlyWarning) -> QuerySet[AuditEntry]:
+    """The warning's record from the audit log: raised, escalated, evidence added, acknowledged, closed."""
+    require_insights(actor)
+    return AuditEntry.objects.filter(
+        object_type=EarlyWarning._meta.label_lower, object_id=str(warning.pk), action__startswith="warning."
+    ).order_by("id")

@@ -15,4 +15,5 @@ urlpatterns = [
     path("warnings/<int:pk>/<str:step>/", views.warning_step, name="warning-step"),
     path("hotspots/", views.hotspots, name="hotspots"),
     path("digest/", views.digest, name="digest"),
+    path("digest/<int:pk>/", views.digest_stored, name="digest-stored"),
 ]

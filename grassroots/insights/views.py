@@ -1,4 +1,4 @@
-"""Insights pages: the leaders' dashboard (printable, .xlsx and PDF), the list behind every figure,
+"""Insights pages: the leaders' dashboard (printable, .xlsx and PDF), the list behind every figure, coverage,
 warnings with acknowledge/close, hotspots and the digest. Reads through the selectors, writes through the
 services; HR and residents get 404 (insights do not exist for them), as does anything out of scope."""
 
@@ -19,30 +19,34 @@ from django.views.decorators.http import require_GET, require_POST
 
 from grassroots.casework.models import Category, Channel
 from grassroots.common.errors import Conflict, ValidationFailed
-from grassroots.common.scoping import actor_for
+from grassroots.common.scoping import Actor, actor_for
 from grassroots.territory.models import Region, RegionLevel
 from grassroots.workforce.models import Unit
 
 from . import charts, digests, exports, selectors, services
-from .figures import DIMENSIONS, MEASURES, TABLE_MEASURES
+from .assets import echarts_available
+from .figures import DIMENSIONS, MEASURES, TABLE_MEASURES, Filters
 from .hotspots import hotspot_topics
-from .models import WarningKind, WarningStatus
+from .models import Digest, WarningKind, WarningStatus
 
 PAGE_SIZE = 50
+TABLE_ROWS = 30  # rows of each breakdown on the page (the exports hold them all)
+HEAT_ROWS = 60
+HOTSPOT_DOCUMENTS = 1000
 
 
-def _actor(request: HttpRequest):
+def _actor(request: HttpRequest) -> Actor:
     return selectors.require_insights(actor_for(request.user))
 
 
-def _filters_or_errors(request: HttpRequest, actor):
+def _filters_or_errors(request: HttpRequest, actor: Actor) -> tuple[Filters, list[str]]:
     try:
         return selectors.parse_filters(actor, request.GET.dict()), []
     except ValidationFailed as exc:
-        return selectors.parse_filters(actor, {}), [f"{e.field}: {e.message}" for e in exc.errors]
+        return selectors.parse_filters(actor, {}), [f"{_(e.field)}: {_(e.message)}" for e in exc.errors]
 
 
-def _choices(actor) -> dict[str, Any]:
+def _choices(actor: Actor) -> dict[str, Any]:
     return {
         "regions": Region.objects.visible_to(actor).filter(level__lte=RegionLevel.TOWNSHIP).order_by("path"),
         "units": Unit.objects.visible_to(actor).order_by("path"),
@@ -51,23 +55,26 @@ def _choices(actor) -> dict[str, Any]:
     }
 
 
-def _context(request: HttpRequest) -> dict[str, Any]:
+def _context(request: HttpRequest, *, full: bool = False) -> dict[str, Any]:
     actor = _actor(request)
     filters, errors = _filters_or_errors(request, actor)
     data = selectors.dashboard(actor=actor, filters=filters)
-    query = filters.as_query()
+    query = urlencode(filters.as_query())
+    drill = reverse("insights:drill")
     data.update(
         {
             "errors": errors,
-            "query": urlencode(query),
+            "query": query,
             "measure_labels": {code: m.label for code, m in MEASURES.items()},
             "dimension_labels": {code: d.label for code, d in DIMENSIONS.items()},
-            "daily_chart": charts.bars(
-                [r["key"].isoformat() for r in data["daily"]], [r["total"] for r in data["daily"]]
-            ),
-            "trend_chart": charts.lines(data["trend"]["weeks"], data["trend"]["series"][:6]),
-            "map_chart": charts.points(data["heat"]),
             "table_measures": TABLE_MEASURES,
+            "prev_query": urlencode(filters.previous().as_query()),
+            "table_rows": None if full else TABLE_ROWS,
+            "heat_rows": None if full else HEAT_ROWS,
+            "table_slice": ":" if full else f":{TABLE_ROWS}",
+            "heat_slice": ":" if full else f":{HEAT_ROWS}",
+            "charts": charts.dashboard_charts(data, drill_url=f"{drill}?{query}"),
+            "echarts": echarts_available(),
             **_choices(actor),
         }
     )
@@ -83,27 +90,29 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def dashboard_print(request: HttpRequest) -> HttpResponse:
-    return render(request, "insights/print.html", _context(request))
+    return render(request, "insights/print.html", _context(request, full=True))
+
+
+def _download(content: bytes, content_type: str, filters: Filters, suffix: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    name = f"insights-{filters.start.isoformat()}-{filters.end.isoformat()}.{suffix}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @login_required
 @require_GET
 def export_xlsx(request: HttpRequest) -> HttpResponse:
-    data = _context(request)
-    response = HttpResponse(
-        exports.xlsx(data), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="insights-{data["filters"].end}.xlsx"'
-    return response
+    data = _context(request, full=True)
+    kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return _download(exports.xlsx(data), kind, data["filters"], "xlsx")
 
 
 @login_required
 @require_GET
 def export_pdf(request: HttpRequest) -> HttpResponse:
-    data = _context(request)
-    response = HttpResponse(exports.pdf(data), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="insights-{data["filters"].end}.pdf"'
-    return response
+    data = _context(request, full=True)
+    return _download(exports.pdf(data), "application/pdf", data["filters"], "pdf")
 
 
 @login_required
@@ -117,14 +126,17 @@ def drill(request: HttpRequest) -> HttpResponse:
     try:
         qs = selectors.drill_list(actor=actor, filters=filters, measure=measure, dimension=dimension, key=key)
     except ValidationFailed as exc:
-        errors += [f"{e.field}: {e.message}" for e in exc.errors]
+        errors += [f"{_(e.field)}: {_(e.message)}" for e in exc.errors]
         measure, dimension, key = "total", "", ""
         qs = selectors.drill_list(actor=actor, filters=filters, measure=measure)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     label = ""
     if dimension:
-        names = DIMENSIONS[dimension].names([int(key)] if key.isdigit() else [key])
-        label = next(iter(names.values()), key) if names else key
+        lookup = int(key) if key.isdigit() else key
+        if DIMENSIONS[dimension].key_kind == "date" and key:
+            label = key
+        else:
+            label = DIMENSIONS[dimension].names([lookup]).get(lookup, "") or "—"
     return render(
         request,
         "insights/drill.html",
@@ -169,11 +181,16 @@ def warning_list(request: HttpRequest) -> HttpResponse:
 def warning_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     warning = selectors.warning_get(actor=actor, pk=pk)
-    evidence = selectors.warning_evidence(actor=actor, warning=warning)
     return render(
         request,
         "insights/warning.html",
-        {"warning": warning, "evidence": evidence, "reason": digests.warning_reason(warning)},
+        {
+            "warning": warning,
+            "evidence": selectors.warning_evidence(actor=actor, warning=warning),
+            "history": selectors.warning_history(actor=actor, warning=warning),
+            "escalated_to": list(warning.escalated_to.order_by("username")),
+            "reason": digests.warning_reason(warning),
+        },
     )
 
 
@@ -208,7 +225,9 @@ def hotspots(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     filters, errors = _filters_or_errors(request, actor)
     requests = list(
-        selectors.scoped_requests(actor, filters).select_related("region").order_by("-created_at")[:1000]
+        selectors.scoped_requests(actor, filters)
+        .select_related("region")
+        .order_by("-created_at")[:HOTSPOT_DOCUMENTS]
     )
     found = hotspot_topics(requests)
     rows = [{"topic": t, "examples": [requests[i] for i in t.examples]} for t in found[:30]]
@@ -220,6 +239,7 @@ def hotspots(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "errors": errors,
             "documents": len(requests),
+            "limit": HOTSPOT_DOCUMENTS,
             "in_topics": sum(t.size for t in found),
             **_choices(actor),
         },
@@ -231,6 +251,20 @@ def hotspots(request: HttpRequest) -> HttpResponse:
 def digest(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     period = request.GET.get("period", "daily")
-    period = period if period in ("daily", "weekly") else "daily"
+    period = period if period in digests.PERIODS else "daily"
     content = digests.build(actor=actor, period=period, now=timezone.now())
-    return render(request, "insights/digest_page.html", {"digest": content, "period": period})
+    sent = Digest.objects.filter(user=request.user).order_by("-period_end", "period")[:10]
+    return render(request, "insights/digest_page.html", {"digest": content, "period": period, "sent": sent})
+
+
+@login_required
+@require_GET
+def digest_stored(request: HttpRequest, pk: int) -> HttpResponse:
+    """A digest written by the scheduled command, exactly as it was e-mailed (only to its own reader)."""
+    _actor(request)
+    found = Digest.objects.filter(pk=pk, user=request.user).first()
+    if found is None:
+        from django.http import Http404
+
+        raise Http404
+    return HttpResponse(found.html)

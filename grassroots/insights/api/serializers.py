@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from grassroots.casework.models import Request
@@ -9,38 +11,128 @@ from ..models import EarlyWarning
 
 
 class FilterSerializer(serializers.Serializer):
-    start = serializers.DateField(required=False)
-    end = serializers.DateField(required=False)
-    region = serializers.IntegerField(required=False)
-    unit = serializers.IntegerField(required=False)
-    category = serializers.IntegerField(required=False)
+    start = serializers.DateField(required=False, help_text="First day (default: 30 days before `end`).")
+    end = serializers.DateField(required=False, help_text="Last day, inclusive (default: today).")
+    region = serializers.IntegerField(required=False, help_text="A region in your scope (404 otherwise).")
+    unit = serializers.IntegerField(required=False, help_text="A lead unit in your scope (404 otherwise).")
+    category = serializers.IntegerField(required=False, help_text="A category (and its sub-categories).")
     channel = serializers.CharField(required=False)
 
 
 class DrillFilterSerializer(FilterSerializer):
-    measure = serializers.CharField(required=False, default="total")
-    dimension = serializers.CharField(required=False, allow_blank=True, default="")
-    key = serializers.CharField(required=False, allow_blank=True, default="")
+    measure = serializers.CharField(
+        required=False, default="total", help_text="A measure code, e.g. resolved."
+    )
+    dimension = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="A breakdown, e.g. township, grid, channel."
+    )
+    key = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The row's key in that breakdown (None: none).",
+    )
 
 
 class RateSerializer(serializers.Serializer):
     code = serializers.CharField()
+    label = serializers.CharField()
     value = serializers.FloatField(allow_null=True)
+    low = serializers.FloatField(allow_null=True, help_text="95 % Wilson interval, lower bound.")
+    high = serializers.FloatField(allow_null=True, help_text="95 % Wilson interval, upper bound.")
     numerator = serializers.IntegerField()
-    denominator = serializers.IntegerField()
+    denominator = serializers.IntegerField(help_text="The sample size.")
+    measure = serializers.CharField(help_text="The measure counted by the numerator (its drill-down).")
+    base = serializers.CharField(help_text="The measure counted by the denominator.")
+
+
+class CountsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    responded = serializers.IntegerField()
+    eligible = serializers.IntegerField()
+    resolved = serializers.IntegerField()
+    open = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    clocked = serializers.IntegerField()
+    on_time = serializers.IntegerField()
+    reopened = serializers.IntegerField()
+    followed = serializers.IntegerField()
+    satisfied = serializers.IntegerField()
+
+
+class BreakdownRowSerializer(CountsSerializer):
+    key = serializers.CharField(allow_null=True, help_text="Pass as `key` to the drill-down (null: `None`).")
+    name = serializers.CharField()
+    previous = serializers.IntegerField(required=False, help_text="Requests in the previous period.")
+    change = serializers.FloatField(allow_null=True, required=False)
+
+
+class BreakdownsSerializer(serializers.Serializer):
+    category_group = BreakdownRowSerializer(many=True)
+    township = BreakdownRowSerializer(many=True)
+    grid = BreakdownRowSerializer(many=True)
+    channel = BreakdownRowSerializer(many=True)
+    unit = BreakdownRowSerializer(many=True)
+    category = BreakdownRowSerializer(many=True)
+
+
+class TrendSeriesSerializer(serializers.Serializer):
+    key = serializers.CharField(allow_null=True)
+    name = serializers.CharField()
+    data = serializers.ListField(child=serializers.IntegerField())
+
+
+class TrendSerializer(serializers.Serializer):
+    weeks = serializers.ListField(child=serializers.DateField())
+    series = TrendSeriesSerializer(many=True)
+
+
+class HeatRowSerializer(serializers.Serializer):
+    region_id = serializers.IntegerField()
+    grid_id = serializers.IntegerField(allow_null=True)
+    township_id = serializers.IntegerField(allow_null=True)
+    township = serializers.CharField()
+    village = serializers.CharField()
+    grid = serializers.CharField()
+    lat = serializers.FloatField(allow_null=True)
+    lon = serializers.FloatField(allow_null=True)
+    total = serializers.IntegerField()
+    open = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    resolved = serializers.IntegerField()
+    coverage = serializers.FloatField(allow_null=True)
+
+
+class CoverageSerializer(serializers.Serializer):
+    assigned = serializers.IntegerField()
+    covered = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    rate = serializers.FloatField(allow_null=True)
+    low = serializers.FloatField(allow_null=True)
+    high = serializers.FloatField(allow_null=True)
+    as_of = serializers.DateField()
 
 
 class DashboardSerializer(serializers.Serializer):
     start = serializers.DateField()
     end = serializers.DateField()
-    counts = serializers.DictField(child=serializers.IntegerField())
+    counts = CountsSerializer()
+    previous_total = serializers.IntegerField()
     rates = RateSerializer(many=True)
-    breakdowns = serializers.DictField(child=serializers.ListField(child=serializers.DictField()))
-    daily = serializers.ListField(child=serializers.DictField())
-    trend = serializers.DictField()
-    heat = serializers.ListField(child=serializers.DictField())
-    coverage = serializers.DictField(allow_null=True)
+    breakdowns = BreakdownsSerializer()
+    daily = BreakdownRowSerializer(many=True)
+    trend = TrendSerializer()
+    heat = HeatRowSerializer(many=True)
+    coverage = CoverageSerializer(allow_null=True)
     open_warnings = serializers.IntegerField()
+
+    def to_representation(self, instance: dict[str, Any]) -> dict[str, Any]:
+        data = dict(instance)
+        filters = data.pop("filters")
+        data["start"], data["end"] = filters.start, filters.end
+        data["rates"] = [{**r, "label": str(r["label"])} for r in data["rates"]]
+        return super().to_representation(data)
 
 
 class DrillRequestSerializer(serializers.ModelSerializer):
@@ -63,12 +155,19 @@ class DrillRequestSerializer(serializers.ModelSerializer):
             "due_at",
         ]
 
+    def to_representation(self, instance: Request) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if instance.is_confidential:
+            data["title"] = ""  # as on the pages: a confidential matter is listed without its title
+        return data
+
 
 class WarningSerializer(serializers.ModelSerializer):
     region = serializers.CharField(source="region.name")
     category = serializers.CharField(source="category.name", default="")
     reason = serializers.SerializerMethodField()
     evidence = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    escalated_to = serializers.SlugRelatedField(many=True, read_only=True, slug_field="username")
 
     class Meta:
         model = EarlyWarning
@@ -77,6 +176,7 @@ class WarningSerializer(serializers.ModelSerializer):
             "kind",
             "severity",
             "status",
+            "subject",
             "region",
             "category",
             "request",
@@ -84,6 +184,8 @@ class WarningSerializer(serializers.ModelSerializer):
             "facts",
             "evidence",
             "detected_at",
+            "escalated_to",
+            "escalated_at",
             "acknowledged_by",
             "acknowledged_at",
             "closed_by",
@@ -106,12 +208,17 @@ class WarningStepSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class PlaceCountSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    count = serializers.IntegerField()
+
+
 class TopicSerializer(serializers.Serializer):
     label = serializers.CharField()
     terms = serializers.ListField(child=serializers.CharField())
     size = serializers.IntegerField()
-    trend = serializers.CharField()
+    trend = serializers.CharField(help_text="rising, steady or falling (second half of the period vs first).")
     first_half = serializers.IntegerField()
     second_half = serializers.IntegerField()
-    places = serializers.ListField(child=serializers.ListField())
-    examples = serializers.ListField(child=serializers.IntegerField())
+    places = PlaceCountSerializer(many=True)
+    examples = serializers.ListField(child=serializers.IntegerField(), help_text="Request ids.")

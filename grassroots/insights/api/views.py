@@ -19,6 +19,7 @@ from grassroots.common.scoping import actor_for
 from .. import selectors, services
 from ..hotspots import hotspot_topics
 from ..models import EarlyWarning
+from ..views import HOTSPOT_DOCUMENTS
 from . import serializers as s
 
 
@@ -32,21 +33,15 @@ class DashboardView(GenericAPIView):
 
     @extend_schema(
         summary="Dashboard figures",
+        description="Every figure of the leaders' dashboard for the filters, each rate with its numerator, "
+        "denominator and 95 % Wilson interval; each breakdown row's `key` opens its list at "
+        "`/api/insights/requests/`.",
         parameters=[s.FilterSerializer],
-        responses={200: s.DashboardSerializer, **error_responses(400, *READ_ERRORS)},
+        responses={200: s.DashboardSerializer, **error_responses(400, *DETAIL_ERRORS)},
     )
     def get(self, request) -> Response:
         data = selectors.dashboard(actor=actor_for(request.user), filters=_filters(request))
-        f = data.pop("filters")
-        for rows in [*data["breakdowns"].values(), data["daily"]]:
-            for row in rows:
-                row["key"] = row["key"].isoformat() if hasattr(row["key"], "isoformat") else row["key"]
-        for row in data["heat"]:
-            row["lat"] = float(row["lat"]) if row["lat"] is not None else None
-            row["lon"] = float(row["lon"]) if row["lon"] is not None else None
-        for rate in data["rates"]:
-            rate["label"] = str(rate["label"])
-        return Response({"start": f.start, "end": f.end, **data})
+        return Response(s.DashboardSerializer(data).data)
 
 
 class DrillView(GenericAPIView):
@@ -56,7 +51,7 @@ class DrillView(GenericAPIView):
     @extend_schema(
         summary="The requests behind one dashboard figure",
         parameters=[s.DrillFilterSerializer],
-        responses={200: s.DrillRequestSerializer(many=True), **error_responses(400, *READ_ERRORS)},
+        responses={200: s.DrillRequestSerializer(many=True), **error_responses(400, *DETAIL_ERRORS)},
     )
     def get(self, request) -> Response:
         qs = selectors.drill_list(
@@ -76,7 +71,7 @@ class HotspotView(GenericAPIView):
     @extend_schema(
         summary="Hotspot topics of the period's requests",
         parameters=[s.FilterSerializer],
-        responses={200: s.TopicSerializer(many=True), **error_responses(400, *READ_ERRORS)},
+        responses={200: s.TopicSerializer(many=True), **error_responses(400, *DETAIL_ERRORS)},
     )
     def get(self, request) -> Response:
         actor = actor_for(request.user)
@@ -85,11 +80,16 @@ class HotspotView(GenericAPIView):
             .select_related("region")
             .order_by("-created_at")
         )
-        requests = list(qs[:1000])
-        topics = hotspot_topics(requests)
-        for t in topics:
-            t.examples = [requests[i].pk for i in t.examples]
-        data = [{**t.__dict__, "trend": t.trend} for t in topics[:30]]
+        requests = list(qs[:HOTSPOT_DOCUMENTS])
+        data = [
+            {
+                **t.__dict__,
+                "trend": t.trend,
+                "examples": [requests[i].pk for i in t.examples],
+                "places": [{"name": name, "count": n} for name, n in t.places],
+            }
+            for t in hotspot_topics(requests)[:30]
+        ]
         return Response(s.TopicSerializer(data, many=True).data)
 
 

@@ -28,3 +28,14 @@ def ratio(numerator: Any, denominator: Any) -> float | None:
 def heat_level(value: int, top: int) -> int:
     """0–4: the cell's shade in the heat table, relative to the busiest place."""
     return min(4, int(4 * value / top + 0.5)) if top else 0
+
+
+@register.filter
+def signed_percent(value: Any) -> str:
+    return "" if value is None else f"{float(value) * 100:+.0f}%"
+
+
+@register.filter
+def change(current: Any, previous: Any) -> str:
+    """The change from ``previous`` to ``current`` as a signed percentage (empty without a previous)."""
+    return signed_percent((current - previous) / previous) if previous else ""

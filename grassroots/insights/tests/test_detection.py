@@ -74,3 +74,65 @@ def test_exceedance_probability():
     poisson = exceedance_p(10, 3.0, 3.0)
     overdispersed = exceedance_p(10, 3.0, 9.0)
     assert 0 < poisson < overdispersed < 1
+
+
+def _null_series(rng, n_series, weeks=157, dispersion=1.0):
+    """Series with no rise at all: a random level and season each, Poisson or over-dispersed (gamma mixed)."""
+    series = {}
+    for i in range(n_series):
+        base, amplitude = rng.uniform(2.0, 15.0), rng.uniform(0.0, 0.8)
+        means = np.array([seasonal_mean(w, base, amplitude) for w in range(weeks)])
+        if dispersion > 1:
+            shape = means / (dispersion - 1)
+            means = rng.gamma(shape, means / shape)
+        series[i] = [int(v) for v in rng.poisson(means)]
+    return series
+
+
+def test_false_alarm_rate_over_many_null_series_is_controlled():
+    """Over 60 panels of 20 null series each (1,200 series, half over-dispersed):
+
+    * per series, the share of p-values at or below 5 % must not exceed 5 % by more than chance allows:
+      if the true rate were 5 %, more than ``binom.ppf(0.999, 1200, 0.05)`` (= 83) such series would happen
+      with probability below 0.1 %, so that count fails the test;
+    * per panel, Benjamini–Hochberg at 5 % must leave at most 5 % of the panels with any alarm at all (under
+      the global null FDR control bounds that chance by alpha); with 60 panels the same 0.1 % bound allows
+      ``binom.ppf(0.999, 60, 0.05)`` (= 9) panels.
+    """
+    from scipy.stats import binom
+
+    rng = np.random.default_rng(20261202)
+    panels, per_panel, small_p, series_total, panels_alarmed = 60, 20, 0, 0, 0
+    for panel in range(panels):
+        results = detect_rises(
+            _null_series(rng, per_panel, dispersion=1.0 if panel % 2 else 2.0), min_observed=0
+        )
+        series_total += len(results)
+        small_p += sum(r.p_value <= 0.05 for r in results)
+        panels_alarmed += any(r.flagged for r in results)
+    assert series_total == panels * per_panel
+    assert small_p <= binom.ppf(0.999, series_total, 0.05), small_p / series_total
+    assert panels_alarmed <= binom.ppf(0.999, panels, 0.05), panels_alarmed
+    assert small_p > 0  # the test is not blind: some null series do come out small by chance
+
+
+def test_a_past_outbreak_does_not_hide_this_weeks_rise():
+    rng = np.random.default_rng(5)
+    series, offset = generate(rng, n_series=1, weeks=157)
+    counts = series[("cat", 0)]
+    for week in range(60, 66):  # a six-week outbreak a year and a half ago
+        counts[week] += 40
+    peak = seasonal_mean(13, 6.0, 0.8)
+    counts[-1] = int(round(peak * 3))
+    result = detect_rises({"x": counts}, week_of_year_offset=offset)[0]
+    assert result.flagged and abs(result.expected - peak) / peak < 0.3
+
+
+def test_no_trend_is_extrapolated_from_noise():
+    rng = np.random.default_rng(9)
+    flat = [int(v) for v in rng.poisson(8.0, size=120)]
+    mean, *_ = baseline(flat)
+    assert abs(mean - 8.0) < 1.5
+    rising = [int(v) for v in rng.poisson(np.linspace(4, 16, 120))]
+    mean, *_ = baseline(rising)
+    assert mean > 12  # a real trend is followed

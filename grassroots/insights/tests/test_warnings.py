@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from grassroots.casework.models import Party, Request
@@ -52,7 +53,9 @@ def test_acknowledge_and_close_are_recorded_and_versioned(world, django_capture_
     assert closed.status == WarningStatus.CLOSED and "已化解" in closed.note
     audit = AuditEntry.objects.filter(object_id=str(warning.pk), action__startswith="warning.")
     actions = list(audit.order_by("id").values_list("action", flat=True))
-    assert actions == ["warning.raise", "warning.acknowledge", "warning.close"]
+    assert actions == ["warning.raise", "warning.escalate", "warning.acknowledge", "warning.close"]
+    history = selectors.warning_history(actor=leader, warning=closed)
+    assert [e.action for e in history] == actions
 
 
 def test_warnings_are_scoped(world, django_capture_on_commit_callbacks, api):
@@ -96,6 +99,28 @@ def test_scan_rises_finds_a_planted_spike_in_the_database(world, categories):
     assert warning.evidence.count() == 8 and warning.facts["observed"] == 8
     scan.scan_rises(now=now)
     assert EarlyWarning.objects.filter(kind=WarningKind.RISE).count() == 1  # a re-run raises nothing twice
+    # The next day the same rise is still in the rolling week: the open warning gains evidence instead.
+    Request.objects.bulk_create(
+        [
+            Request(
+                tracking_code=f"U{i:08d}",
+                kind="help",
+                channel="hotline",
+                title="路灯",
+                description="路灯坏了",
+                region=world.village_a1,
+                county=world.county_a,
+                category=categories["lights"],
+                reporter_name="某",
+                created_at=now + timedelta(hours=20 + i),
+            )
+            for i in range(3)
+        ]
+    )
+    scan.scan_rises(now=now + timedelta(days=1))
+    assert EarlyWarning.objects.filter(kind=WarningKind.RISE).count() == 1
+    assert warning.evidence.count() == 11
+    assert AuditEntry.objects.filter(action="warning.evidence", object_id=str(warning.pk)).count() == 1
 
 
 def test_repeat_group_and_deadline_scans(world, categories):
@@ -103,17 +128,126 @@ def test_repeat_group_and_deadline_scans(world, categories):
     for _ in range(2):
         intake(world, title="又是路灯", description="还是没修")
     assert scan.scan_repeats() >= 1
-    assert EarlyWarning.objects.filter(kind=WarningKind.REPEAT_REPORTER, facts__by="household").count() == 1
+    household = EarlyWarning.objects.get(kind=WarningKind.REPEAT_REPORTER, subject__contains=":household:")
+    assert household.evidence.count() == 3 and household.facts["count"] == 3
+    assert scan.scan_repeats() == 0  # the same episode: nothing new
+    intake(world, title="第四次", description="路灯还是不亮")
+    scan.scan_repeats()
+    household.refresh_from_db()
+    assert household.evidence.count() == 4
     for i in range(5):
         Party.objects.create(request=first, role="applicant", name=f"村民{i}")
     assert scan.scan_groups() == 1
+    group = EarlyWarning.objects.get(kind=WarningKind.GROUP)
+    assert group.escalated_at is not None and world.user_leader_a in group.escalated_to.all()
     Request.objects.filter(pk=first.pk).update(risk="red", due_at=timezone.now() + timedelta(hours=10))
     assert scan.scan_deadlines() == 1
     assert scan.scan_deadlines() == 0
 
 
-def test_command_runs_and_writes_digests(world, categories, tmp_path):
+def test_closed_episode_is_raised_again_only_on_new_evidence(world, categories):
+    for _ in range(3):
+        intake(world)
+    scan.scan_repeats()
+    warning = EarlyWarning.objects.get(kind=WarningKind.REPEAT_REPORTER, subject__contains=":household:")
+    closed = warning_close(actor=world.user_leader_a, warning=warning, version=warning.version, note="已上门")
+    assert scan.scan_repeats() == 0  # the same three requests do not raise it again after closing
+    for _ in range(2):
+        intake(world, title="又来了", description="还是没修")
+    assert scan.scan_repeats() == 0  # two new requests since the closing: below the threshold
+    intake(world, title="第三次", description="还是没修")
+    assert scan.scan_repeats() == 1
+    again = EarlyWarning.objects.filter(subject=closed.subject).exclude(pk=closed.pk).get()
+    assert again.status == WarningStatus.OPEN and again.key.endswith("#2")
+
+
+def test_one_place_needs_a_precise_address(world, categories):
+    # Three requests that only name the village are not "about one place"; three at one address are.
+    for resident in (world.resident_a1, world.resident_a2, None):
+        intake(world, reporter_resident=resident, address="城关镇东街村", reporter_name="某")
+    scan.scan_repeats()
+    assert not EarlyWarning.objects.filter(kind=WarningKind.REPEAT_PLACE).exists()
+    for resident in (world.resident_a1, world.resident_a2, None):
+        intake(world, reporter_resident=resident, address="东街村 幸福路 8 号", reporter_name="某")
+    scan.scan_repeats()
+    place = EarlyWarning.objects.get(kind=WarningKind.REPEAT_PLACE)
+    assert place.facts["by"] == "address" and place.evidence.count() == 3
+
+
+def test_group_words_at_intake_raise_a_group_warning(world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        request = intake(world, title="讨薪", description="工地多名工人准备集体上访，要求结清工钱")
+    kinds = set(EarlyWarning.objects.filter(request=request).values_list("kind", flat=True))
+    assert kinds == {WarningKind.GROUP, WarningKind.DANGER}
+    group = EarlyWarning.objects.get(request=request, kind=WarningKind.GROUP)
+    assert set(group.facts["phrases"]) == {"多名工人", "集体上访"}
+    assert danger.group_phrases("弱势群体的帮扶政策咨询") == []
+
+
+def test_escalation_tells_the_leaders_of_the_place_once(
+    world, django_capture_on_commit_callbacks, mailoutbox
+):
+    world.user_leader_a.email = "leader@example.org"
+    world.user_leader_a.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        request = intake(world, title="求助", description="他说要弄死我")
+    warning = EarlyWarning.objects.get(request=request)
+    assert list(warning.escalated_to.all()) == [world.user_leader_a]
+    assert [m.to for m in mailoutbox] == [["leader@example.org"]]
+    from grassroots.insights.services import warning_escalate
+
+    warning_escalate(warning=warning)
+    assert len(mailoutbox) == 1  # once
+    with django_capture_on_commit_callbacks(execute=True):
+        intake(
+            world, actor=world.user_officer_b, region=world.village_b1, title="威胁", description="要报复他"
+        )
+    other = EarlyWarning.objects.exclude(pk=warning.pk).get()
+    assert world.user_leader_a not in other.escalated_to.all()  # county B is not leader A's
+
+
+def test_command_is_idempotent_and_mails_each_digest_once(world, categories, tmp_path, mailoutbox):
+    from grassroots.insights.models import Digest
+
+    world.user_leader_a.email = "leader@example.org"
+    world.user_leader_a.save()
     intake(world)
-    call_command("insights_run", "--out", str(tmp_path), "--period", "weekly", verbosity=0)
+    for _ in range(2):
+        call_command("insights_run", "--out", str(tmp_path), "--period", "weekly", "--mail", verbosity=0)
     files = list(tmp_path.glob("*-weekly-leader_a.html"))
     assert len(files) == 1 and "<html" in files[0].read_text()
+    digest = Digest.objects.get(user=world.user_leader_a, period="weekly")
+    assert digest.mailed_at is not None and len(mailoutbox) == 1
+    assert mailoutbox[0].alternatives[0][0] == digest.html
+
+
+def test_stored_digest_is_its_readers_only(world, categories, client):
+    call_command("insights_run", "--no-scan", "--period", "daily", verbosity=0)
+    from grassroots.insights.models import Digest
+
+    digest = Digest.objects.get(user=world.user_leader_a)
+    client.force_login(world.user_leader_a)
+    assert client.get(reverse("insights:digest-stored", args=[digest.pk])).status_code == 200
+    client.force_login(world.user_officer_a1)
+    assert client.get(reverse("insights:digest-stored", args=[digest.pk])).status_code == 404
+
+
+def test_warning_pages_are_scoped(world, client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        intake(world, title="威胁", description="他说要弄死我")
+    warning = EarlyWarning.objects.get()
+    client.force_login(world.user_leader_a)
+    page = client.get(reverse("insights:warning", args=[warning.pk])).content.decode()
+    assert "弄死" in page and warning.request.tracking_code in page
+    answer = client.post(
+        reverse("insights:warning-step", args=[warning.pk, "acknowledge"]), {"version": warning.version}
+    )
+    assert answer.status_code == 302
+    warning.refresh_from_db()
+    assert warning.status == WarningStatus.ACKNOWLEDGED
+    client.force_login(world.user_officer_b)
+    assert client.get(reverse("insights:warning", args=[warning.pk])).status_code == 404
+    step = client.post(
+        reverse("insights:warning-step", args=[warning.pk, "close"]), {"version": 2, "note": "x"}
+    )
+    assert step.status_code == 404
