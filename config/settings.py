@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "grassroots.outreach",
     "grassroots.open311",
     "grassroots.insights",
+    "grassroots.evaluation",
     "grassroots.web",
     "grassroots.planning",
 ]
@@ -206,9 +207,14 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RequestKindEnum": "grassroots.casework.models.Kind",
         "ClockAlertKindEnum": "grassroots.casework.models.AlertKind",
+        "SatisfactionEnum": "grassroots.casework.models.Satisfaction",
         "RequestStatusEnum": "grassroots.casework.workflow.Status",
         "WarningStatusEnum": "grassroots.insights.models.WarningStatus",
         "OutreachEventStatusEnum": "grassroots.outreach.models.EventStatus",
+        "OutreachEventKindEnum": "grassroots.outreach.models.EventKind",
+        "LiaisonKindEnum": "grassroots.outreach.models.LiaisonKind",
+        "VisitModeEnum": "grassroots.outreach.models.VisitMode",
+        "OrganizationKindEnum": "grassroots.territory.models.OrganizationKind",
     },
 }
 

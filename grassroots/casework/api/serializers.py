@@ -21,6 +21,7 @@ from ..models import (
     RequestEvent,
     RequestUnit,
     Risk,
+    Satisfaction,
     Urgency,
 )
 from ..selectors import deadline_state
@@ -197,9 +198,7 @@ class TransitionSerializer(serializers.Serializer):
 
 class FollowUpInputSerializer(serializers.Serializer):
     reached = serializers.BooleanField()
-    satisfaction = serializers.ChoiceField(
-        ["satisfied", "basically", "dissatisfied"], required=False, allow_blank=True, default=""
-    )
+    satisfaction = serializers.ChoiceField(Satisfaction.choices, required=False, allow_blank=True, default="")
     comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     mode = serializers.ChoiceField(["phone", "visit", "message"], required=False, default="phone")
 

@@ -95,11 +95,16 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         if created:
             # A new request's timeline is its intake event and it has no handling unit yet; the service's own
             # instance carries its place, category and grid, so nothing is read back.
-            created_request._prefetched_objects_cache = {"events": [created_request.intake_event], "units": []}
+            created_request._prefetched_objects_cache = {
+                "events": [created_request.intake_event],
+                "units": [],
+            }
         else:
             prefetch_related_objects(
                 [created_request],
-                Prefetch("events", queryset=RequestEvent.objects.select_related("actor").order_by("at", "id")),
+                Prefetch(
+                    "events", queryset=RequestEvent.objects.select_related("actor").order_by("at", "id")
+                ),
                 Prefetch("units", queryset=RequestUnit.objects.filter(is_active=True).select_related("unit")),
             )
         body = s.RequestDetailSerializer(created_request).data
