@@ -80,7 +80,6 @@ INSTALLED_APPS = [
     "grassroots.outreach",
     "grassroots.open311",
     "grassroots.insights",
-    "grassroots.evaluation",
     "grassroots.web",
     "grassroots.planning",
 ]
@@ -211,10 +210,6 @@ SPECTACULAR_SETTINGS = {
         "RequestStatusEnum": "grassroots.casework.workflow.Status",
         "WarningStatusEnum": "grassroots.insights.models.WarningStatus",
         "OutreachEventStatusEnum": "grassroots.outreach.models.EventStatus",
-        "OutreachEventKindEnum": "grassroots.outreach.models.EventKind",
-        "LiaisonKindEnum": "grassroots.outreach.models.LiaisonKind",
-        "VisitModeEnum": "grassroots.outreach.models.VisitMode",
-        "OrganizationKindEnum": "grassroots.territory.models.OrganizationKind",
     },
 }
 
