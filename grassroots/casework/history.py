@@ -39,7 +39,14 @@ from grassroots.territory.models import Region, RegionLevel
 
 from . import clock
 from .models import FollowUp, Request, RequestEvent, RequestUnit, Satisfaction, UnitRole
-from .services import _CODE_ALPHABET, MAX_UNREACHED_ATTEMPTS, OUTCOMES, IntakeInput, policy_for
+from .services import (
+    _CODE_ALPHABET,
+    MAX_UNREACHED_ATTEMPTS,
+    OUTCOMES,
+    IntakeInput,
+    follow_up_rule_for,
+    policy_for,
+)
 from .workflow import Action, Status, transition_for
 
 S = Status
@@ -250,7 +257,7 @@ _REQUEST_FIELDS = (
     "urgency", "risk", "is_confidential", "status", "assignee", "is_paused", "deadline_amount", "deadline_unit",
     "max_extension_days", "extension_days_used", "due_at", "escalation_tier", "matter", "extension_pending",
     "resolved_by", "outcome", "return_count", "reopen_count", "created_by", "created_at", "updated_at",
-    "version",
+    "version", "resolved_at", "follow_up_due_at",
 )  # fmt: skip
 _EVENT_FIELDS = ("request", "action", "from_status", "to_status", "actor", "at", "reason", "data")
 _FOLLOW_UP_FIELDS = ("request", "by", "at", "mode", "reached", "satisfaction", "comment")
@@ -438,6 +445,14 @@ def _request_row(
     status = trail[-1][2]
     resolved = record.status in (S.RESOLVED, S.FOLLOW_UP, S.CLOSED)
     resolver = next((e[4] for e in reversed(trail) if e[0] == Action.RESOLVE), None) if resolved else None
+    resolved_at = next((e[3] for e in reversed(trail) if e[0] == Action.RESOLVE), None) if resolved else None
+    follow_up_due = None
+    if resolved_at is not None and status in (S.RESOLVED, S.FOLLOW_UP) and not record.is_anonymous:
+        rule_key = ("follow-up", record.kind, record.channel)
+        if rule_key not in policies:
+            policies[rule_key] = follow_up_rule_for(kind=record.kind, channel=record.channel)
+        rule = policies[rule_key]
+        follow_up_due = clock.deadline_from(resolved_at, rule.amount, rule.unit, overrides) if rule else None
     return [
         pk, code, record.kind, record.channel, record.client_token,
         fingerprint, record.title.strip()[:200], record.description.strip(), "",
@@ -449,6 +464,7 @@ def _request_row(
         policy.max_extension_days if policy else 0, 0, due, 0, None, False,
         resolver, (record.outcome or "fulfilled") if resolved else "", 0, len(reopened),
         record.intake_user_id or actor_id, record.created_at, now or record.created_at, len(trail),
+        resolved_at, follow_up_due,
     ]  # fmt: skip
 
 

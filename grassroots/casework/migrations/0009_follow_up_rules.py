@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import migrations, models
+from django.db.models import OuterRef, Subquery
 
 # Common practice: a follow-up call within 3 working days of resolution (12345 hotlines); for disputes a
 # performance check (履行回访) within 15 days. Each deployment edits them in the admin.
@@ -20,25 +21,26 @@ def forward(apps, schema_editor):
     CalendarDay = apps.get_model("casework", "CalendarDay")
     for name, kind, amount, unit in RULES:
         FollowUpRule.objects.get_or_create(name=name, defaults={"kind": kind, "amount": amount, "unit": unit})
-    # Requests resolved before the rules existed: their resolution time from the timeline, and a follow-up
-    # due date for those still awaiting one.
+    # Requests resolved before the rules existed: their resolution time from the timeline (one UPDATE), and a
+    # follow-up due date for those still awaiting one.
+    last_resolve = (
+        RequestEvent.objects.filter(request_id=OuterRef("pk"), action="resolve")
+        .order_by("-at", "-id")
+        .values("at")[:1]
+    )
+    Request.objects.filter(status__in=["resolved", "follow_up", "closed"], resolved_at__isnull=True).update(
+        resolved_at=Subquery(last_resolve)
+    )
     overrides = dict(CalendarDay.objects.values_list("day", "is_workday"))
     rules = {kind: (amount, unit) for _, kind, amount, unit in RULES}
-    pending = Request.objects.filter(status__in=["resolved", "follow_up", "closed"], resolved_at__isnull=True)
-    for request in pending.only("id", "kind", "status", "is_anonymous").iterator(chunk_size=2000):
-        at = (
-            RequestEvent.objects.filter(request_id=request.id, action="resolve")
-            .order_by("-at", "-id")
-            .values_list("at", flat=True)
-            .first()
+    awaiting = Request.objects.filter(
+        status__in=["resolved", "follow_up"], is_anonymous=False, resolved_at__isnull=False
+    )
+    for pk, kind, at in awaiting.values_list("id", "kind", "resolved_at").iterator(chunk_size=2000):
+        amount, unit = rules.get(kind, rules[""])
+        Request.objects.filter(pk=pk).update(
+            follow_up_due_at=clock.deadline_from(at, amount, unit, overrides)
         )
-        if at is None:
-            continue
-        due = None
-        if request.status != "closed" and not request.is_anonymous:
-            amount, unit = rules.get(request.kind, rules[""])
-            due = clock.deadline_from(at, amount, unit, overrides)
-        Request.objects.filter(pk=request.id).update(resolved_at=at, follow_up_due_at=due)
 
 
 class Migration(migrations.Migration):

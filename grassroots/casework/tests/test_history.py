@@ -91,6 +91,11 @@ def test_every_final_status_gets_a_trail_that_replays_to_it(world):
     assert closed.due_at == clock.deadline_from(closed.created_at, 7, "working_days")
     assert closed.resolved_by_id == world.user_officer_a1.pk
     assert closable(list(closed.follow_ups.values_list("reached", "satisfaction")), False)
+    # Resolution time from the trail; only a request still awaiting its follow-up has a follow-up due date.
+    assert closed.resolved_at == closed.events.get(action="resolve").at and closed.follow_up_due_at is None
+    waiting = Request.objects.get(pk=result.ids[statuses.index(Status.RESOLVED)])
+    assert waiting.follow_up_due_at == clock.deadline_from(waiting.resolved_at, 3, "working_days")
+    assert Request.objects.get(pk=result.ids[-1]).resolved_at is None  # reopened
     twice = Request.objects.get(pk=result.ids[-2])
     assert twice.reopen_count == 1 and twice.events.filter(action="reopen_dissatisfied").count() == 1
     assert twice.events.get(action="reopen_dissatisfied").reason == "没修好"
