@@ -29,6 +29,7 @@ from grassroots.workforce.models import Assignment, Officer, Unit, UnitKind
 
 from .categories import category_catalogue_load
 from .escalation import clock_tick
+from .follow_up import follow_up_tick
 from .history import HistoricalFollowUp, HistoricalRequest, plan_events, requests_write_history
 from .models import (
     Agreement,
@@ -447,7 +448,7 @@ def step_casework(ctx: DemoContext) -> dict[str, int]:
         counts["follow_ups"] += sum(len(r.follow_ups) for r in records)
         counts["disputes_mediated"] += write_mediation(ctx, rng, records, result, territory, county)
     tick = clock_tick(now=now)
-    counts["alerts"] = tick.reminders + tick.escalations
+    counts["alerts"] = tick.reminders + tick.escalations + follow_up_tick(now=now).reminders
     return counts
 
 

@@ -1,0 +1,361 @@
+"""Benchmark: the officer's "my requests" page at city scale on PostgreSQL.
+
+The data: a copy (``CREATE DATABASE … TEMPLATE``) of a database that already holds ``manage.py demo --scale
+city --seed 1`` (about 2M households, 5,000 officers, 600,000 requests a year), named by ``--source`` or
+``BENCH_CITY_DB``; without one, a fresh demo at ``--scale`` is generated into the copy. The copy is migrated
+(casework's own migrations, so new indexes are in place), analysed, measured and dropped; the source
+database is only read (copied).
+
+Measured in one child process, for a seeded sample of officers with work in the data (each given a login
+in the copy), several times each:
+
+* the page: ``GET /casework/`` through Django's test client (session, scope, selector, count, first page of
+  50, template), default filters and the "overdue" filter;
+* the selector alone: the same queries the page runs (count and first page), without rendering;
+* the reference: the equivalent hand-written SQL on the same data (the officer's assigned requests and those
+  led by their unit subtree, open, not linked; ``count(*)`` and the first 50 rows by deadline).
+
+It also prints ``EXPLAIN (ANALYZE, BUFFERS)`` of the page's two queries for the officer with the most open
+work, so the plans can be checked at this scale.
+
+    python bench/bench_my_requests.py [--source DB] [--officers 150] [--repeats 3] [--scale county] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+COPY_DB = "grassroots_bench_casework_myreq"
+SECRET_ENV = {
+    "SECRET_KEY": "bench-my-requests-" + "k" * 50,
+    "FIELD_ENCRYPTION_KEYS": "sJ4v8Qm0n3p9XyZ1bC2dE5fG7hJ8kL0mN2oP4qR6sT8=",
+    "FIELD_HASH_KEY": "bench-my-requests-hash-key",
+}
+OPEN = ("registered", "accepted", "assigned", "in_progress", "reopened")
+REFERENCE_WHERE = """
+    r.matter_id IS NULL AND r.status = ANY(%(open)s)
+    AND (r.assignee_id = %(officer)s OR r.id IN (
+        SELECT ru.request_id FROM casework_requestunit ru JOIN workforce_unit u ON u.id = ru.unit_id
+        WHERE ru.role = 'lead' AND ru.is_active AND u.path LIKE ANY(%(paths)s)))
+"""
+REFERENCE_PAGE = f"""
+    SELECT r.id, r.tracking_code, r.title, r.kind, r.status, r.risk, r.is_confidential, r.due_at, r.is_paused,
+           reg.name, o.name
+    FROM casework_request r JOIN territory_region reg ON reg.id = r.region_id
+    LEFT JOIN workforce_officer o ON o.id = r.assignee_id
+    WHERE {REFERENCE_WHERE} ORDER BY r.due_at ASC NULLS LAST, r.id LIMIT 50
+"""  # noqa: S608 - a constant; the values are parameters
+REFERENCE_COUNT = f"SELECT count(*) FROM casework_request r WHERE {REFERENCE_WHERE}"  # noqa: S608
+
+
+def _option(options: Any, name: str, default: Any = None) -> Any:
+    value = options.get(name) if isinstance(options, dict) else getattr(options, name, None)
+    return default if value is None else value
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))] if ordered else 0.0
+
+
+# -------------------------------------------------------------------------------------------- child
+
+
+def _child_prepare(scale: str, generate: bool) -> dict[str, Any]:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    started = time.perf_counter()
+    if generate:
+        call_command("migrate", verbosity=0)
+        call_command("demo", scale=scale, seed=1, verbosity=0)
+    else:
+        call_command("migrate", "casework", verbosity=0)
+    # The page is served as in production (DEBUG off): static files are collected and hashed first.
+    call_command("collectstatic", interactive=False, verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE casework_request, casework_requestunit, workforce_unit, workforce_officer")
+    return {"prepare_seconds": round(time.perf_counter() - started, 1)}
+
+
+def _sample_officers(count: int, seed: int) -> tuple[list[Any], list[Any]]:
+    from django.contrib.auth import get_user_model
+    from django.db.models import Count, Q
+
+    from grassroots.casework.models import Request
+    from grassroots.workforce.models import Officer
+
+    # Officers with open work assigned to them, and officers of units that lead open work.
+    busy = (
+        Request.objects.filter(status__in=OPEN, matter__isnull=True, assignee__isnull=False)
+        .values("assignee_id")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+    )
+    ids = [row["assignee_id"] for row in busy[:5000]]
+    rng = random.Random(seed)
+    chosen = sorted(rng.sample(ids, min(count, len(ids))))
+    user_model = get_user_model()
+    officers = list(Officer.objects.filter(pk__in=chosen).select_related("user"))
+    for officer in officers:
+        if officer.user_id is None:
+            user = user_model.objects.create(username=f"bench-officer-{officer.pk}", role="officer")
+            Officer.objects.filter(pk=officer.pk).update(user=user)
+            officer.user = user
+    leaders = list(user_model.objects.filter(Q(role="leader"), officer__isnull=False)[:5])
+    return officers, leaders
+
+
+def _reference(cursor: Any, actor: Any) -> tuple[float, int]:
+    params = {
+        "open": list(OPEN),
+        "officer": actor.officer.pk if actor.officer else None,
+        "paths": [f"{p}%" for p in actor.unit_paths] or ["-"],
+    }
+    t0 = time.perf_counter()
+    cursor.execute(REFERENCE_COUNT, params)
+    total = cursor.fetchone()[0]
+    cursor.execute(REFERENCE_PAGE, params)
+    cursor.fetchall()
+    return time.perf_counter() - t0, total
+
+
+def _child_measure(officers_wanted: int, repeats: int, plans_path: str) -> dict[str, Any]:
+    import django
+
+    django.setup()
+    from django.core.paginator import Paginator
+    from django.db import connection, transaction
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from grassroots.casework import selectors
+    from grassroots.common.scoping import actor_for
+
+    results: dict[str, list[float]] = {"page": [], "page_overdue": [], "selector": [], "reference": []}
+    sizes: list[int] = []
+    plans: list[str] = []
+    # Everything below (the logins it creates, the sessions) is rolled back: the copy stays as generated.
+    with transaction.atomic():
+        officers, leaders = _sample_officers(officers_wanted, seed=1)
+        users = [o.user for o in officers] + leaders
+        clients = {}
+        for user in users:
+            client = Client()
+            client.force_login(user)
+            clients[user.pk] = client
+        # Warm-up: imports, templates, the first query plans.
+        for user in users[:5]:
+            clients[user.pk].get("/casework/")
+        heaviest = (0, None)
+        with connection.cursor() as cursor:
+            for _ in range(repeats):
+                for user in users:
+                    actor = actor_for(user)
+                    t0 = time.perf_counter()
+                    page = Paginator(selectors.my_requests(actor=actor), 50).get_page(1)
+                    list(page)
+                    results["selector"].append(time.perf_counter() - t0)
+                    sizes.append(page.paginator.count)
+                    if page.paginator.count > heaviest[0]:
+                        heaviest = (page.paginator.count, user)
+                    seconds, total = _reference(cursor, actor)
+                    results["reference"].append(seconds)
+                    if total != page.paginator.count:
+                        raise RuntimeError(f"reference counts {total}, the page {page.paginator.count}")
+                    t0 = time.perf_counter()
+                    assert clients[user.pk].get("/casework/").status_code == 200
+                    results["page"].append(time.perf_counter() - t0)
+                    t0 = time.perf_counter()
+                    assert clients[user.pk].get("/casework/?deadline=overdue").status_code == 200
+                    results["page_overdue"].append(time.perf_counter() - t0)
+            user = heaviest[1]
+            if user is not None:
+                with CaptureQueriesContext(connection) as captured:
+                    clients[user.pk].get("/casework/")
+                for query in captured.captured_queries:
+                    if "casework_request" in query["sql"] and "SAVEPOINT" not in query["sql"]:
+                        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
+                        plans.append(query["sql"] + "\n" + "\n".join(r[0] for r in cursor.fetchall()))
+        transaction.set_rollback(True)
+    Path(plans_path).write_text("\n\n".join(plans), encoding="utf-8")
+    summary = {
+        name: {
+            "p50_ms": _percentile(values, 0.5) * 1000,
+            "p95_ms": _percentile(values, 0.95) * 1000,
+            "max_ms": max(values) * 1000,
+            "samples": len(values),
+        }
+        for name, values in results.items()
+    }
+    from grassroots.casework.models import Request
+
+    summary["officers"] = len(officers) + len(leaders)
+    summary["open_rows"] = {"median": statistics.median(sizes), "max": max(sizes)}
+    summary["requests"] = Request.objects.count()
+    summary["plans"] = plans_path
+    return summary
+
+
+# -------------------------------------------------------------------------------------------- parent
+
+
+def _pg_admin(sql: str, server: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _env(database_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(SECRET_ENV)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DJANGO_DEBUG": "false",
+            "DATABASE_URL": database_url,
+            "ALLOWED_HOSTS": "testserver,127.0.0.1",
+            "SECURE_SSL_REDIRECT": "false",
+            "SESSION_COOKIE_SECURE": "false",
+            "CSRF_COOKIE_SECURE": "false",
+            "SECURE_HSTS_SECONDS": "0",
+            "GRASSROOTS_VAR_DIR": str(ROOT / "var" / "bench"),
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    return env
+
+
+def _child(env: dict[str, str], *args: str) -> dict[str, Any]:
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", *args]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"my-requests benchmark child {args} failed:\n{result.stderr[-4000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def measure(
+    officers: int = 150,
+    repeats: int = 3,
+    scale: str = "county",
+    source: str = "",
+    pg_server: str = PG_SERVER,
+    keep: bool = False,
+    plans: str = str(ROOT / "var" / "bench" / "my_requests_plans.txt"),
+) -> dict[str, Any]:
+    Path(plans).parent.mkdir(parents=True, exist_ok=True)
+    use_city = bool(source)
+    _pg_admin(f"DROP DATABASE IF EXISTS {COPY_DB}", pg_server)
+    if use_city:
+        for attempt in range(30):  # the template must have no other connection at the moment of the copy
+            try:
+                _pg_admin(f"CREATE DATABASE {COPY_DB} TEMPLATE {source}", pg_server)
+                break
+            except Exception:  # noqa: BLE001 - "source database is being accessed by other users"
+                if attempt == 29:
+                    raise
+                time.sleep(10)
+    else:
+        _pg_admin(f"CREATE DATABASE {COPY_DB}", pg_server)
+    env = _env(f"{pg_server}/{COPY_DB}")
+    try:
+        prepared = _child(env, "prepare", scale, "no" if use_city else "yes")
+        data = _child(env, "measure", str(officers), str(repeats), plans)
+    finally:
+        if not keep:
+            _pg_admin(f"DROP DATABASE IF EXISTS {COPY_DB}", pg_server)
+    data.update(prepared, data_scale="city (copy of the city demo)" if use_city else scale)
+    return data
+
+
+def run(options: Any) -> list[dict[str, Any]]:
+    data = measure(
+        officers=int(_option(options, "officers", 150)),
+        repeats=int(_option(options, "repeats", 3)),
+        scale=_option(options, "scale", "county") or "county",
+        source=_option(options, "source", "") or os.environ.get("BENCH_CITY_DB", ""),
+        pg_server=_option(options, "pg_server", PG_SERVER),
+        keep=bool(_option(options, "keep", False)),
+    )
+    scale = data["data_scale"].split()[0]
+    page, overdue, selector, reference = (data[k] for k in ("page", "page_overdue", "selector", "reference"))
+    context = (
+        f"{data['requests']} requests; {data['officers']} officers sampled (open rows each: median "
+        f"{data['open_rows']['median']}, max {data['open_rows']['max']}); {page['samples']} page loads; "
+        f"plans of the heaviest officer's queries in {data['plans']}"
+    )
+    return [
+        {
+            "name": f"my_requests.page_p95_ms.{scale}.postgresql",
+            "value": round(page["p95_ms"], 1),
+            "unit": "ms",
+            "reference_value": round(reference["p95_ms"], 1),
+            "ratio": round(page["p95_ms"] / reference["p95_ms"], 2) if reference["p95_ms"] else None,
+            "median": round(page["p50_ms"], 1),
+            "notes": "GET /casework/ (test client: session, scope, count + first 50, template); reference: the "
+            "equivalent hand-written SQL (count + first 50) on the same data; ratio = page / reference. "
+            + context,
+        },
+        {
+            "name": f"my_requests.page_overdue_p95_ms.{scale}.postgresql",
+            "value": round(overdue["p95_ms"], 1),
+            "unit": "ms",
+            "median": round(overdue["p50_ms"], 1),
+            "notes": "GET /casework/?deadline=overdue",
+        },
+        {
+            "name": f"my_requests.selector_p95_ms.{scale}.postgresql",
+            "value": round(selector["p95_ms"], 1),
+            "unit": "ms",
+            "reference_value": round(reference["p95_ms"], 1),
+            "ratio": round(selector["p95_ms"] / reference["p95_ms"], 2) if reference["p95_ms"] else None,
+            "median": round(selector["p50_ms"], 1),
+            "notes": "selectors.my_requests: count + first page of 50 through the ORM, no rendering; "
+            "ratio = selector / hand-written SQL",
+        },
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--officers", type=int, default=150)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--scale", default="county", help="demo scale when the shared city data is absent")
+    parser.add_argument(
+        "--source",
+        default=os.environ.get("BENCH_CITY_DB", ""),
+        help="database holding the city demo (copied)",
+    )
+    parser.add_argument("--pg-server", default=os.environ.get("BENCH_PG_SERVER", PG_SERVER))
+    parser.add_argument("--keep", action="store_true", help="keep the copy database afterwards")
+    args = parser.parse_args()
+    if args.child:
+        sys.path.insert(0, str(ROOT))
+        what, *rest = args.child
+        if what == "prepare":
+            print(json.dumps(_child_prepare(rest[0], rest[1] == "yes")))
+        else:
+            print(json.dumps(_child_measure(int(rest[0]), int(rest[1]), rest[2]), default=str))
+        return
+    for row in run(args):
+        print(json.dumps(row, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
