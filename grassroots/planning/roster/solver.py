@@ -21,6 +21,7 @@ Formulation choices that matter for speed:
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -51,6 +52,7 @@ class SolveResult:
     wall_time: float
     trace: list[Improvement] = field(default_factory=list)
     cancelled: bool = False
+    strategy: str = ""
 
     @property
     def has_solution(self) -> bool:
@@ -88,6 +90,10 @@ class RosterModel:
         self.work: dict[tuple[int, int], Literal] = {}
         self.objective_terms: list[cp_model.LinearExprT] = []
         self.objective_constant = 0
+        # Auxiliary variables, kept so that a hint can give every variable its value (a complete hint is
+        # taken as a first solution at once; a partial one must be completed by search, which can fail).
+        self.weekend_flags: list[tuple[int, list[int], cp_model.IntVar]] = []
+        self.cover_vars: list[tuple[object, cp_model.IntVar, cp_model.IntVar, cp_model.IntVar | None]] = []
         self._build()
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -181,6 +187,7 @@ class RosterModel:
                     m.add_implication(lit, flag)
                 m.add_bool_or([*days, ~flag])
                 weekend_flags.append(flag)
+                self.weekend_flags.append((i, weekend, flag))
             if len(weekend_flags) > staff.max_weekends:
                 m.add(cp_model.LinearExpr.sum(weekend_flags) <= staff.max_weekends)
 
@@ -222,10 +229,12 @@ class RosterModel:
             under = m.new_int_var(0, cover.requirement, f"under[{cover.day},{cover.shift}]")
             over = m.new_int_var(0, room, f"over[{cover.day},{cover.shift}]")
             m.add(cp_model.LinearExpr.sum(present) + under - over == cover.requirement)
+            short = None
             if cover.requirement > 0 and room > 0:
                 short = m.new_bool_var(f"short[{cover.day},{cover.shift}]")
                 m.add(under <= cover.requirement * short)
                 m.add(over <= room * (1 - short))
+            self.cover_vars.append((cover, under, over, short))
             self.objective_terms += [cover.under_weight * under, cover.over_weight * over]
 
     def _requests(self) -> None:
@@ -241,10 +250,39 @@ class RosterModel:
 
     # -- hints and read-back ---------------------------------------------------------------------
     def add_hint(self, solution: RosterSolution) -> None:
-        """Warm start from a plan (for example yesterday's roster or a previous run)."""
+        """Warm start from a plan (for example yesterday's roster or a previous run). Every variable gets
+        its value, so a plan that keeps the hard rules is CP-SAT's first solution straight away."""
+        hinted: set[int] = set()
+
+        def hint(var: Literal, value: int) -> None:
+            if isinstance(var, bool) or var.index in hinted:
+                return
+            hinted.add(var.index)
+            self.model.add_hint(var, value)
+
+        rows = [solution.assignment.get(staff.id) or [] for staff in self.problem.staff]
+
+        def shift_of(i: int, d: int) -> str | None:
+            return rows[i][d] if d < len(rows[i]) else None
+
         for (i, d, t), var in self.x.items():
-            row = solution.assignment.get(self.problem.staff[i].id)
-            self.model.add_hint(var, row is not None and d < len(row) and row[d] == t)
+            hint(var, int(shift_of(i, d) == t))
+        for (i, d), var in self.work.items():
+            hint(var, int((i, d, shift_of(i, d)) in self.x))
+        for i, weekend, flag in self.weekend_flags:
+            hint(flag, int(any((i, d, shift_of(i, d)) in self.x for d in weekend)))
+        for cover, under, over, short in self.cover_vars:
+            present = sum(
+                1
+                for i in range(len(self.problem.staff))
+                if shift_of(i, cover.day) == cover.shift and (i, cover.day, cover.shift) in self.x
+            )
+            missing = max(0, cover.requirement - present)
+            excess = max(0, present - cover.requirement)
+            hint(under, missing)
+            hint(over, excess)
+            if short is not None:
+                hint(short, int(missing > 0))
 
     def read_solution(self, solver: cp_model.CpSolver) -> RosterSolution:
         solution = RosterSolution.empty(self.problem)
@@ -278,16 +316,19 @@ class _Progress:
 
 
 class _Recorder(cp_model.CpSolverSolutionCallback):
-    def __init__(self, progress: _Progress, cancel: threading.Event | None):
+    def __init__(self, progress: _Progress, cancel: threading.Event | None, target: float | None = None):
         super().__init__()
         self.progress = progress
         self.cancel = cancel
+        self.target = target  # a proved lower bound: a plan reaching it is optimal, the search can stop
         self.solutions = 0
 
     def on_solution_callback(self) -> None:
         self.solutions += 1
         self.progress.record(round(self.objective_value), self.best_objective_bound)
-        if self.cancel is not None and self.cancel.is_set():
+        if (self.cancel is not None and self.cancel.is_set()) or (
+            self.target is not None and self.objective_value <= self.target + 1e-6
+        ):
             self.stop_search()
 
 
@@ -320,6 +361,7 @@ def _solve_full(
     progress: _Progress,
     cancel: threading.Event | None,
     stop_at: float | None,
+    target: float | None = None,
 ) -> tuple[int, cp_model.CpSolver]:
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.0, time_limit)
@@ -328,7 +370,7 @@ def _solve_full(
     solver.parameters.log_search_progress = log
     for name, value in (parameters or {}).items():
         setattr(solver.parameters, name, value)
-    recorder = _Recorder(progress, cancel)
+    recorder = _Recorder(progress, cancel, target)
     finished = threading.Event()
     watcher = threading.Thread(
         target=_watch, args=(solver, finished, cancel, recorder, stop_at), name="roster-watch", daemon=True
@@ -428,35 +470,57 @@ def solve_roster(
     progress: ProgressHook | None = None,
     cancel: threading.Event | None = None,
     seed: int = 0,
-    strategy: str = "lns",
+    strategy: str = "auto",
     first_phase: float | None = None,
     log: bool = False,
     parameters: dict[str, object] | None = None,
     construct: bool | None = None,
+    messages: Callable[[str], None] | None = None,
 ) -> SolveResult:
     """Solve a roster problem within ``time_limit`` seconds on ``workers`` threads.
 
-    ``strategy="cpsat"`` runs CP-SAT's default portfolio on the whole model for the whole time.
-    ``strategy="lns"`` (default) runs it only for ``first_phase`` seconds (default: a twentieth of the
-    limit, between 1 and 10 s, and in any case until a first plan exists) — long enough to prove the
-    optimum of small problems and to give a lower bound — then, warm-started from that plan, runs CP-SAT in
-    neighbourhood-search-only mode for the rest of the time. ``hint`` warm-starts the first phase.
-    ``progress`` is called on every improvement; setting ``cancel`` stops the search and returns the best
-    plan found so far. ``parameters`` override CP-SAT ``SatParameters`` in every phase. ``construct``
-    builds a first plan member by member (:func:`construct_plan`, a tenth of the time) and hints it; by
-    default only for large models without a ``hint``."""
-    if strategy not in ("lns", "cpsat"):
-        raise ValueError(f"unknown strategy {strategy!r}: use 'lns' or 'cpsat'")
+    ``strategy="colgen"`` (the default for problems up to ``COLGEN_MAX_VARIABLES`` shift variables,
+    ``"auto"``) runs column generation for a lower bound and a first plan by diving (``colgen.py``), then
+    improves the plan with CP-SAT's neighbourhood search on the full model, the bound added as a
+    constraint. ``strategy="cpsat"`` runs CP-SAT's default portfolio on the whole model for the whole
+    time. ``strategy="lns"`` runs it only for ``first_phase`` seconds (default: a twentieth of the limit,
+    between 1 and 10 s, and in any case until a first plan exists) — long enough to prove the optimum of
+    small problems and to give a lower bound — then, warm-started from that plan, runs CP-SAT in
+    neighbourhood-search-only mode for the rest of the time. ``hint`` warm-starts the search.
+    ``progress`` is called on every improvement and ``messages`` with a line for every step of column
+    generation; setting ``cancel`` stops the search and returns the best plan found so far.
+    ``parameters`` override CP-SAT ``SatParameters`` in every phase. ``construct`` builds a first plan
+    member by member (:func:`construct_plan`, a tenth of the time) and hints it; by default only for large
+    models without a ``hint``."""
+    if strategy not in ("auto", "colgen", "lns", "cpsat"):
+        raise ValueError(f"unknown strategy {strategy!r}: use 'auto', 'colgen', 'lns' or 'cpsat'")
     started = time.perf_counter()
     deadline = started + time_limit
     roster = RosterModel(problem)
+    if strategy == "auto":
+        strategy = "colgen" if len(roster.x) <= COLGEN_MAX_VARIABLES else "lns"
+    tracker = _Progress(started, progress)
+    if strategy == "colgen":
+        return _solve_colgen(
+            problem,
+            roster,
+            started=started,
+            deadline=deadline,
+            workers=workers,
+            hint=hint,
+            tracker=tracker,
+            cancel=cancel,
+            seed=seed,
+            log=log,
+            parameters=parameters,
+            messages=messages,
+        )
     if construct is None:
         construct = hint is None and len(roster.x) > CONSTRUCT_ABOVE_VARIABLES
     if construct and hint is None:
         hint = construct_plan(problem, time_limit=max(0.5, time_limit / 10), cancel=cancel)
     if hint is not None:
         roster.add_hint(hint)
-    tracker = _Progress(started, progress)
     stop_at: float | None = None
     if strategy == "lns":
         phase = first_phase if first_phase is not None else min(10.0, max(1.0, time_limit / 20))
@@ -496,24 +560,19 @@ def solve_roster(
         and objective > bound + 1e-6
         and remaining > 0.1
     ):
-        roster.model.clear_hints()
-        roster.add_hint(solution)
-        status2, solver2 = _solve_full(
+        objective, solution, bound = _improve(
             roster,
-            time_limit=remaining,
+            solution,
+            objective,
+            bound,
+            remaining=remaining,
             workers=workers,
             seed=seed,
             log=log,
-            parameters={**IMPROVEMENT_PARAMETERS, **(parameters or {})},
-            progress=tracker,
+            parameters=parameters,
+            tracker=tracker,
             cancel=cancel,
-            stop_at=None,
         )
-        if status2 in (cp_model.OPTIMAL, cp_model.FEASIBLE) and round(solver2.objective_value) < objective:
-            objective = round(solver2.objective_value)
-            solution = roster.read_solution(solver2)
-        if status2 == cp_model.OPTIMAL:
-            bound = float(objective)
         cancelled = cancel is not None and cancel.is_set()
     return SolveResult(
         status="OPTIMAL" if objective <= bound + 1e-6 else "FEASIBLE",
@@ -523,4 +582,128 @@ def solve_roster(
         wall_time=time.perf_counter() - started,
         trace=tracker.trace,
         cancelled=cancelled,
+        strategy=strategy,
     )
+
+
+def _improve(
+    roster: RosterModel,
+    solution: RosterSolution,
+    objective: int,
+    bound: float,
+    *,
+    remaining: float,
+    workers: int,
+    seed: int,
+    log: bool,
+    parameters: dict[str, object] | None,
+    tracker: _Progress,
+    cancel: threading.Event | None,
+) -> tuple[int, RosterSolution, float]:
+    """CP-SAT's neighbourhood search on the full model, warm-started from ``solution``."""
+    roster.model.clear_hints()
+    roster.add_hint(solution)
+    status, solver = _solve_full(
+        roster,
+        time_limit=remaining,
+        workers=workers,
+        seed=seed,
+        log=log,
+        parameters={**IMPROVEMENT_PARAMETERS, **(parameters or {})},
+        progress=tracker,
+        cancel=cancel,
+        stop_at=None,
+        target=bound if bound > float("-inf") else None,
+    )
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and round(solver.objective_value) < objective:
+        objective = round(solver.objective_value)
+        solution = roster.read_solution(solver)
+    if status == cp_model.OPTIMAL:
+        bound = float(objective)
+    elif status == cp_model.FEASIBLE:
+        bound = max(bound, solver.best_objective_bound)
+    return objective, solution, bound
+
+
+# Column generation is used up to this many shift variables (a 28-day roster of 60 people has ~5 000); a
+# year for 80 people (~60 000) makes each one-member pricing problem too slow to iterate.
+COLGEN_MAX_VARIABLES = 20_000
+# Shares of the time limit: column generation until this point (at the latest), diving until the next.
+COLGEN_SHARE = 0.35
+DIVE_SHARE = 0.6
+DIVE_REPRICING = 3
+
+
+def _solve_colgen(
+    problem: RosterProblem,
+    roster: RosterModel,
+    *,
+    started: float,
+    deadline: float,
+    workers: int,
+    hint: RosterSolution | None,
+    tracker: _Progress,
+    cancel: threading.Event | None,
+    seed: int,
+    log: bool,
+    parameters: dict[str, object] | None,
+    messages: Callable[[str], None] | None,
+) -> SolveResult:
+    from .colgen import ColumnGeneration
+
+    span = deadline - started
+
+    def result(status: str, solution=None, objective=None, bound=None) -> SolveResult:
+        return SolveResult(
+            status=status,
+            solution=solution,
+            objective=objective,
+            best_bound=bound,
+            wall_time=time.perf_counter() - started,
+            trace=tracker.trace,
+            cancelled=cancel is not None and cancel.is_set(),
+            strategy="colgen",
+        )
+
+    generation = ColumnGeneration(problem, workers=workers, cancel=cancel, log=messages)
+    initial = hint or construct_plan(problem, time_limit=max(0.5, span / 20), cancel=cancel)
+    bound_result = generation.run(deadline=started + COLGEN_SHARE * span, initial=initial)
+    if bound_result.infeasible:
+        return result("INFEASIBLE")
+    lower = math.ceil(bound_result.lower_bound - 1e-6) if bound_result.lower_bound is not None else None
+    # Re-pricing while diving pays when the relaxation is solved; when column generation ran out of time,
+    # the remaining time is better spent improving the plan on the full model.
+    solution = generation.dive(
+        deadline=started + DIVE_SHARE * span, repricing=DIVE_REPRICING if bound_result.converged else 0
+    )
+    if solution is None:  # cancelled while diving: the plan the search started from, if it holds
+        if initial is None:
+            return result("UNKNOWN", bound=lower)
+        solution = initial
+    objective = generation.objective_of(solution)
+    floor = float(lower) if lower is not None else float("-inf")
+    tracker.record(objective, floor if lower is not None else None)
+    if messages is not None:
+        messages(f"plan by diving: objective {objective}, lower bound {lower}")
+    remaining = deadline - time.perf_counter()
+    if objective > floor and remaining > 0.1 and not (cancel is not None and cancel.is_set()):
+        if lower is not None:
+            roster.model.add(
+                cp_model.LinearExpr.sum(roster.objective_terms) + roster.objective_constant >= lower
+            )
+        objective, solution, floor = _improve(
+            roster,
+            solution,
+            objective,
+            floor,
+            remaining=remaining,
+            workers=workers,
+            seed=seed,
+            log=log,
+            parameters=parameters,
+            tracker=tracker,
+            cancel=cancel,
+        )
+    bound = floor if floor != float("-inf") else None
+    optimal = bound is not None and objective <= bound + 1e-6
+    return result("OPTIMAL" if optimal else "FEASIBLE", solution, objective, bound)

@@ -64,7 +64,7 @@ def roster_problems(draw: st.DrawFn) -> RosterProblem:
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(problem=roster_problems(), strategy=st.sampled_from(["lns", "cpsat"]))
+@given(problem=roster_problems(), strategy=st.sampled_from(["colgen", "lns", "cpsat"]))
 def test_every_returned_plan_passes_the_checker_with_the_solvers_objective(problem, strategy):
     result = solve_roster(problem, time_limit=1.5, workers=1, strategy=strategy, first_phase=0.5)
     assert result.status in {"OPTIMAL", "FEASIBLE", "INFEASIBLE", "UNKNOWN"}
@@ -151,3 +151,41 @@ def test_construction_reports_an_impossible_contract_with_none():
 
     problem = tiny_problem(staff=(Staff(id="A", max_total_minutes=480, min_total_minutes=960),))
     assert construct_plan(problem, time_limit=1) is None
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problem=roster_problems())
+def test_the_column_generation_bound_never_exceeds_the_proved_optimum(problem):
+    from grassroots.planning.roster.colgen import ColumnGeneration
+
+    exact = solve_roster(problem, time_limit=5, workers=1, strategy="cpsat")
+    generation = ColumnGeneration(problem, workers=1)
+    bound = generation.run(deadline=float("inf"))
+    if exact.status == "INFEASIBLE":
+        assert bound.infeasible
+        return
+    assert exact.status == "OPTIMAL"
+    assert not bound.infeasible and bound.lower_bound is not None
+    assert bound.lower_bound <= exact.objective + 1e-6
+    plan = generation.dive(deadline=float("inf"))
+    report = check(problem, plan)
+    assert report.violations == []
+    assert report.objective == generation.objective_of(plan) >= exact.objective
+
+
+def test_column_generation_proves_instance2_optimal(curtois_dir):
+    problem = read_curtois(curtois_dir / "Instance2.txt")
+    result = solve_roster(problem, time_limit=20, workers=1, strategy="colgen")
+    assert result.status == "OPTIMAL" and result.objective == 828 == result.best_bound
+    assert check(problem, result.solution).objective == 828
+
+
+def test_a_complete_hint_is_the_first_plan(curtois_dir):
+    """A hint that keeps the hard rules gives CP-SAT its first solution at once, with the hint's objective."""
+    problem = read_curtois(curtois_dir / "Instance3.txt")
+    first = solve_roster(problem, time_limit=3, workers=1, strategy="lns", first_phase=1)
+    seen = []
+    solve_roster(
+        problem, time_limit=0.5, workers=1, hint=first.solution, strategy="cpsat", progress=seen.append
+    )
+    assert seen and seen[0].objective <= first.objective

@@ -20,7 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("file", type=Path)
         parser.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
         parser.add_argument("--workers", type=int, default=2, help="search threads (default 2)")
-        parser.add_argument("--strategy", choices=("lns", "cpsat"), default="lns")
+        parser.add_argument("--strategy", choices=("auto", "colgen", "lns", "cpsat"), default="auto")
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--xlsx", type=Path, help="write the plan as an .xlsx grid")
         parser.add_argument("--ics", type=Path, help="write the plan as iCalendar")
