@@ -1,12 +1,26 @@
-"""Coverage computation at scale: ``python bench/bench_coverage.py [--households N] [--pg]``.
+"""Outreach at scale: ``python bench/bench_coverage.py [--households N] [--pg]`` (or through bench/run.py).
 
-A child process migrates a throw-away database, writes a synthetic territory (counties of 15 townships of
-20 villages, 3 grids per village, one liaison officer per 400 households, 20 % of households care-tagged),
-one household liaison per household, an organisation liaison per 50 households and about 1.5 visits per
-liaison over the last 120 days (plain executemany / COPY), then times ``coverage_counts`` grouped by
-officer, village and township, and a county leader's scoped report. The reference, measured in the same
-run on the same rows, is the cheapest query over the same liaisons: ``COUNT(*) … GROUP BY officer`` of the
-active liaisons, without rules or visits.
+A child process migrates a throw-away database and writes a synthetic city with the issue's shapes:
+counties of 15 townships × 20 villages (10 % urban), 3 grids a village, 660 households a village, one
+liaison officer per 400 households, 20 % of households care-tagged, one household liaison each (4 % of them
+handed over to another officer in the year), a legal vice-head (法制副职) liaison per 50 households, and a
+year of visits following the visit rules with gaps (about 5 per household: 2M households give ≈ 10M
+visits). Rows go in with COPY (PostgreSQL) or executemany (SQLite), in batches.
+
+It then measures, each against a plain-SQL reference run in the same process on the same rows:
+
+- **generating all due lists** (``duties_generate``: every liaison's duty as of today, county by county)
+  against one hand-written set-based ``INSERT … SELECT`` (last visits by ``GROUP BY`` over the visits,
+  intervals by joining the rules) into a scratch table; the two results are compared row for row by
+  checksum (count, covered, overdue and the sum of due dates);
+- **the coverage dashboard query** (``coverage_report`` for a city administrator, every county leader and
+  sampled township leaders, grouped by officer, village, township, grid and county) against the
+  hand-written ``GROUP BY`` over the same generated rows with the same scope predicate: p95 and median;
+- the officer's day due list (one officer, computed from the visits) for sampled officers: p95;
+- once, for comparison, one county's coverage computed from the visits (no generated rows).
+
+On PostgreSQL the plans (``EXPLAIN ANALYZE``) of the generation of one county and of a county leader's
+dashboard query are written to ``var/bench/bench_coverage_plans.txt``.
 """
 
 from __future__ import annotations
@@ -26,32 +40,60 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "var" / "bench"
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
-PG_DB = "grassroots_bench_coverage"
+PG_DB = "grassroots_bench_outreach_coverage"
 SCALES = {"tiny": 6_000, "county": 170_000, "city": 2_000_000, "province": 20_000_000}
-AS_OF = date(2025, 6, 30)
-REPEATS = 3
 HOUSEHOLDS_PER_VILLAGE = 660
 HOUSEHOLDS_PER_OFFICER = 400
+TOWNSHIPS_PER_COUNTY, VILLAGES_PER_TOWNSHIP = 15, 20
+BATCH = 200_000
+REPEATS = 5
+VISIT_KEPT = 0.9
+HANDOVER_SHARE = 0.04
+# Default rules (migration 0002): care tag code -> interval; households without a matching tag: 91 days.
+TAG_DAYS = {"key_attention": 14, "elderly_alone": 30, "dibao": 30, "tekun": 30}
+OTHER_DAYS, ORG_DAYS = 91, 30
 
 
 # ------------------------------------------------------------------------------------- child process
 
 
-def _insert(model: Any, fields: list[str], rows: list[tuple]) -> None:
+def _insert(model: Any, fields: list[str], rows: list[tuple]) -> int:
+    from django.db import connection
+
     from grassroots.common.demo import DemoContext
 
-    DemoContext.insert_rows(_FakeContext(), model, fields, rows)
+    class _Context:
+        vendor = connection.vendor
+
+    return DemoContext.insert_rows(_Context(), model, fields, rows)
 
 
-class _FakeContext:
-    @property
-    def vendor(self) -> str:
-        from django.db import connection
+class _Sink:
+    """Rows of one table written in batches, so that ten million visits never sit in memory at once."""
 
-        return connection.vendor
+    def __init__(self, model: Any, fields: list[str]):
+        self.model, self.fields, self.rows, self.count = model, fields, [], 0
+
+    def add(self, row: tuple) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        self.count += _insert(self.model, self.fields, self.rows)
+        self.rows = []
 
 
-def _generate(households: int) -> dict[str, int]:
+def _visit_days(rng: random.Random, first: date, last: date, interval: int) -> list[date]:
+    days, day = [], first + timedelta(days=rng.randrange(interval))
+    while day <= last:
+        if rng.random() < VISIT_KEPT:
+            days.append(day)
+        day += timedelta(days=max(1, interval - rng.randrange(max(1, interval // 4))))
+    return days
+
+
+def _generate(households: int, as_of: date) -> dict[str, int]:
     from django.db import transaction
     from django.utils import timezone
 
@@ -62,47 +104,43 @@ def _generate(households: int) -> dict[str, int]:
 
     rng = random.Random(7)
     now = timezone.now()
+    year_start = as_of - timedelta(days=365)
     villages_total = max(1, households // HOUSEHOLDS_PER_VILLAGE)
-    per_county = 15 * 20
+    per_county = TOWNSHIPS_PER_COUNTY * VILLAGES_PER_TOWNSHIP
     counties = max(1, -(-villages_total // per_county))
-    counts: dict[str, int] = {}
     with transaction.atomic():
         province = Region.objects.create(code="990000", name="省", level=1, path="990000/")
         city = Region.objects.create(
             code="990100", name="市", level=2, parent=province, path="990000/990100/"
         )
-        region_rows, villages = [], []
-        next_id = 1000
+        region_rows, villages, next_id = [], [], 1000
         for c in range(counties):
-            county_code = f"9901{c + 1:02d}"
-            county_id = next_id
+            county_code, county_id = f"9901{c + 1:02d}", next_id
             next_id += 1
             region_rows.append(
                 (county_id, county_code, f"县{c}", 3, city.pk, f"{city.path}{county_code}/", False)
             )
-            for t in range(15):
-                town_code = f"{county_code}{t + 100:03d}"
-                town_id = next_id
+            for t in range(TOWNSHIPS_PER_COUNTY):
+                town_code, town_id = f"{county_code}{t + 100:03d}", next_id
                 next_id += 1
                 town_path = f"{city.path}{county_code}/{town_code}/"
                 region_rows.append((town_id, town_code, f"镇{t}", 4, county_id, town_path, False))
-                for v in range(20):
+                for v in range(VILLAGES_PER_TOWNSHIP):
                     if len(villages) >= villages_total:
                         break
-                    code = f"{town_code}{v + 1:03d}"
-                    region_rows.append((next_id, code, f"村{v}", 5, town_id, f"{town_path}{code}/", False))
+                    code, urban = f"{town_code}{v + 1:03d}", v < 2
+                    region_rows.append((next_id, code, f"村{v}", 5, town_id, f"{town_path}{code}/", urban))
                     villages.append((next_id, county_id))
                     next_id += 1
         _insert(Region, ["id", "code", "name", "level", "parent_id", "path", "is_urban"], region_rows)
         grid_rows, grids = [], {}
         for i, (village_id, county_id) in enumerate(villages):
-            grids[village_id] = []
-            for g in range(3):
-                grid_id = i * 3 + g + 1
-                grid_rows.append((grid_id, f"G{village_id}-{g}", f"网格{g}", village_id, county_id))
-                grids[village_id].append(grid_id)
+            grids[village_id] = [i * 3 + g + 1 for g in range(3)]
+            grid_rows += [
+                (i * 3 + g + 1, f"G{village_id}-{g}", f"网格{g}", village_id, county_id) for g in range(3)
+            ]
         _insert(Grid, ["id", "code", "name", "region_id", "county_id"], grid_rows)
-        officers = max(1, households // HOUSEHOLDS_PER_OFFICER)
+        officers = max(2, households // HOUSEHOLDS_PER_OFFICER)
         _insert(
             Officer,
             [
@@ -122,149 +160,50 @@ def _generate(households: int) -> dict[str, int]:
                 for i in range(officers)
             ],
         )
-        tags = list(CareTag.objects.values_list("id", flat=True))
+        tags = {t.code: t.pk for t in CareTag.objects.all()}
+        tag_ids = list(tags.values())
+        days_of_tag = {tags[code]: days for code, days in TAG_DAYS.items() if code in tags}
         rules = ensure_default_rules()
-        household_rows, tag_rows, liaison_rows, visit_rows, org_rows, org_liaisons = [], [], [], [], [], []
-        start = AS_OF - timedelta(days=365)
-        for h in range(households):
-            hid = h + 1
-            village_id, county_id = villages[min(h // HOUSEHOLDS_PER_VILLAGE, len(villages) - 1)]
-            grid_id = grids[village_id][h % 3]
-            officer_id = h // HOUSEHOLDS_PER_OFFICER % officers + 1
-            household_rows.append(
-                (hid, f"H{hid:08d}", village_id, county_id, grid_id, "地址", True, "", now, now, 1)
-            )
-            if rng.random() < 0.2:
-                tag_rows.append((hid, rng.choice(tags)))
-            liaison_rows.append(
-                (
-                    hid,
-                    officer_id,
-                    "household",
-                    hid,
-                    None,
-                    grid_id,
-                    village_id,
-                    county_id,
-                    "",
-                    start,
-                    None,
-                    "",
-                    now,
-                    1,
-                )
-            )
-            for _ in range(rng.choice((0, 1, 1, 2, 2, 3))):
-                day = AS_OF - timedelta(days=rng.randrange(120))
-                visit_rows.append(
-                    (
-                        officer_id,
-                        hid,
-                        None,
-                        village_id,
-                        county_id,
-                        day,
-                        datetime(day.year, day.month, day.day, 10, tzinfo=now.tzinfo),
-                        "in_person",
-                        "",
-                        "走访",
-                        "",
-                        now,
-                    )
-                )
-            if h % 50 == 0:
-                oid = h // 50 + 1
-                org_rows.append(
-                    (oid, f"单位{oid}", "enterprise", village_id, county_id, "", "", "", "", True)
-                )
-                org_liaisons.append(
-                    (
-                        households + oid,
-                        officer_id,
-                        "organization",
-                        None,
-                        oid,
-                        None,
-                        village_id,
-                        county_id,
-                        "",
-                        start,
-                        None,
-                        "",
-                        now,
-                        1,
-                    )
-                )
-                if rng.random() < 0.7:
-                    day = AS_OF - timedelta(days=rng.randrange(45))
-                    visit_rows.append(
-                        (
-                            officer_id,
-                            None,
-                            oid,
-                            village_id,
-                            county_id,
-                            day,
-                            datetime(day.year, day.month, day.day, 15, tzinfo=now.tzinfo),
-                            "in_person",
-                            "",
-                            "法制副职走访",
-                            "",
-                            now,
-                        )
-                    )
-        _insert(
-            Household,
-            [
-                "id",
-                "number",
-                "region_id",
-                "county_id",
-                "grid_id",
-                "address",
-                "is_active",
-                "notes",
-                "created_at",
-                "updated_at",
-                "version",
-            ],
-            household_rows,
-        )
-        _insert(Household.care_tags.through, ["household_id", "caretag_id"], tag_rows)
-        _insert(
-            Organization,
-            [
-                "id",
-                "name",
-                "kind",
-                "region_id",
-                "county_id",
-                "credit_code",
-                "address",
-                "contact_name",
-                "contact_phone",
-                "is_active",
-            ],
-            org_rows,
-        )
-        liaison_fields = [
+    household_sink = _Sink(
+        Household,
+        [
             "id",
-            "officer_id",
-            "kind",
-            "household_id",
-            "organization_id",
-            "grid_id",
+            "number",
             "region_id",
             "county_id",
-            "duties",
-            "start",
-            "end",
-            "end_reason",
+            "grid_id",
+            "address",
+            "is_active",
+            "notes",
             "created_at",
+            "updated_at",
             "version",
-        ]
-        _insert(Liaison, liaison_fields, liaison_rows + org_liaisons)
-        visit_fields = [
+        ],
+    )
+    tag_sink = _Sink(Household.care_tags.through, ["household_id", "caretag_id"])
+    org_sink = _Sink(
+        Organization,
+        [
+            "id",
+            "name",
+            "kind",
+            "region_id",
+            "county_id",
+            "credit_code",
+            "address",
+            "contact_name",
+            "contact_phone",
+            "is_active",
+        ],
+    )
+    liaison_fields = [
+        "id", "officer_id", "kind", "household_id", "organization_id", "grid_id", "region_id", "county_id",
+        "duties", "start", "end", "end_reason", "created_at", "version",
+    ]  # fmt: skip
+    liaison_sink = _Sink(Liaison, liaison_fields)
+    visit_sink = _Sink(
+        Visit,
+        [
             "officer_id",
             "household_id",
             "organization_id",
@@ -277,19 +216,91 @@ def _generate(households: int) -> dict[str, int]:
             "summary",
             "needs",
             "created_at",
-        ]
-        _insert(Visit, visit_fields, visit_rows)
-    counts.update(
-        households=households,
-        liaisons=len(liaison_rows) + len(org_liaisons),
-        visits=len(visit_rows),
-        officers=officers,
-        villages=len(villages),
-        counties=counties,
-        rules=len(rules),
-        care_tagged=len(tag_rows),
+        ],
     )
-    return counts
+    next_liaison = 1
+    handovers = 0
+
+    def visits_for(officer_id, hid, oid, village_id, county_id, first, last, interval, summary):
+        for day in _visit_days(rng, first, last, interval):
+            at = datetime(day.year, day.month, day.day, 10, tzinfo=now.tzinfo)
+            visit_sink.add(
+                (officer_id, hid, oid, village_id, county_id, day, at, "in_person", "", summary, "", now)
+            )
+
+    def liaison(officer_id, kind, hid, oid, grid_id, village_id, county_id, start, end):
+        nonlocal next_liaison
+        liaison_sink.add(
+            (next_liaison, officer_id, kind, hid, oid, grid_id, village_id, county_id, "", start, end,
+             "轮岗" if end else "", now, 1)
+        )  # fmt: skip
+        next_liaison += 1
+
+    for h in range(households):
+        hid = h + 1
+        village_id, county_id = villages[min(h // HOUSEHOLDS_PER_VILLAGE, len(villages) - 1)]
+        grid_id = grids[village_id][h % 3]
+        officer_id = h // HOUSEHOLDS_PER_OFFICER % officers + 1
+        household_sink.add(
+            (hid, f"H{hid:08d}", village_id, county_id, grid_id, "地址", True, "", now, now, 1)
+        )
+        interval = OTHER_DAYS
+        if rng.random() < 0.2:
+            tag = rng.choice(tag_ids)
+            tag_sink.add((hid, tag))
+            interval = days_of_tag.get(tag, OTHER_DAYS)
+        if rng.random() < HANDOVER_SHARE:  # handed over to the next officer during the year
+            handovers += 1
+            switch = year_start + timedelta(days=rng.randrange(60, 330))
+            successor = officer_id % officers + 1
+            liaison(officer_id, "household", hid, None, grid_id, village_id, county_id, year_start, switch)
+            liaison(
+                successor,
+                "household",
+                hid,
+                None,
+                grid_id,
+                village_id,
+                county_id,
+                switch + timedelta(days=1),
+                None,
+            )
+            visits_for(officer_id, hid, None, village_id, county_id, year_start, switch, interval, "走访")
+            visits_for(
+                successor,
+                hid,
+                None,
+                village_id,
+                county_id,
+                switch + timedelta(days=1),
+                as_of,
+                interval,
+                "走访",
+            )
+        else:
+            liaison(officer_id, "household", hid, None, grid_id, village_id, county_id, year_start, None)
+            visits_for(officer_id, hid, None, village_id, county_id, year_start, as_of, interval, "走访")
+        if h % 50 == 0:
+            oid = h // 50 + 1
+            org_sink.add((oid, f"单位{oid}", "enterprise", village_id, county_id, "", "", "", "", True))
+            liaison(officer_id, "organization", None, oid, None, village_id, county_id, year_start, None)
+            visits_for(
+                officer_id, None, oid, village_id, county_id, year_start, as_of, ORG_DAYS, "法制副职走访"
+            )
+    for sink in (household_sink, tag_sink, org_sink, liaison_sink, visit_sink):
+        sink.flush()
+    return {
+        "households": household_sink.count,
+        "care_tagged": tag_sink.count,
+        "organizations": org_sink.count,
+        "liaisons": liaison_sink.count,
+        "handovers": handovers,
+        "visits": visit_sink.count,
+        "officers": officers,
+        "villages": len(villages),
+        "counties": counties,
+        "rules": len(rules),
+    }
 
 
 def _timed(fn) -> tuple[float, Any]:
@@ -298,62 +309,286 @@ def _timed(fn) -> tuple[float, Any]:
     return time.perf_counter() - started, result
 
 
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
+
+
+def _add_days(column: str, days: str) -> str:
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return f"({column} + {days})"
+    return f"date({column}, '+' || {days} || ' days')"
+
+
+REFERENCE_TABLE = "bench_reference_duty"
+
+
+def _reference_generation(as_of: date) -> int:
+    """The due lists in one hand-written, set-based statement (no ORM): the same definition as
+    ``grassroots.outreach.coverage``, written with joins and GROUP BY instead of correlated subqueries."""
+    from django.db import connection
+
+    d = "%(as_of)s"
+    covered = _add_days("l.last_visit", "l.interval_days")
+    grace = _add_days("l.start", "l.interval_days")
+    sql = f"""
+    CREATE TABLE {REFERENCE_TABLE} AS
+    WITH alive AS (
+        SELECT l.id, l.officer_id, l.kind, l.household_id, l.organization_id, l.start, l."end",
+               COALESCE(h.region_id, o.region_id) AS region_id, h.grid_id,
+               COALESCE(h.county_id, o.county_id) AS county_id, v.is_urban, o.kind AS org_kind
+        FROM outreach_liaison l
+        LEFT JOIN territory_household h ON h.id = l.household_id
+        LEFT JOIN territory_organization o ON o.id = l.organization_id
+        LEFT JOIN territory_region v ON v.id = h.region_id
+        WHERE l.kind IN ('household', 'organization') AND (l."end" IS NULL OR l."end" >= {d})
+          AND (h.is_active OR o.is_active)
+    ),
+    household_rules AS (
+        SELECT a.id, MIN(r.interval_days) AS interval_days
+        FROM alive a JOIN outreach_visitrule r ON r.is_active AND r.applies_to = 'household'
+         AND (r.household_area = '' OR (r.household_area = 'urban') = a.is_urban)
+         AND (r.county_id IS NULL OR r.county_id = a.county_id)
+        LEFT JOIN territory_household_care_tags t ON t.household_id = a.household_id AND t.caretag_id = r.care_tag_id
+        WHERE a.kind = 'household' AND (r.care_tag_id IS NULL OR t.id IS NOT NULL)
+        GROUP BY a.id
+    ),
+    organization_rules AS (
+        SELECT a.id, MIN(r.interval_days) AS interval_days
+        FROM alive a JOIN outreach_visitrule r ON r.is_active AND r.applies_to = 'organization'
+         AND (r.organization_kind = '' OR r.organization_kind = a.org_kind)
+         AND (r.county_id IS NULL OR r.county_id = a.county_id)
+        WHERE a.kind = 'organization'
+        GROUP BY a.id
+    ),
+    own_household AS (
+        SELECT officer_id, household_id, MAX(visited_on) AS last
+        FROM outreach_visit WHERE visited_on <= {d} AND household_id IS NOT NULL
+        GROUP BY officer_id, household_id
+    ),
+    own_organization AS (
+        SELECT officer_id, organization_id, MAX(visited_on) AS last
+        FROM outreach_visit WHERE visited_on <= {d} AND organization_id IS NOT NULL
+        GROUP BY officer_id, organization_id
+    ),
+    carried AS (
+        SELECT a.id, MAX(v.visited_on) AS last
+        FROM alive a
+        JOIN outreach_liaison p ON p.household_id = a.household_id AND p.start < a.start
+        JOIN outreach_visit v ON v.household_id = a.household_id AND v.officer_id = p.officer_id
+         AND v.visited_on < a.start AND v.visited_on <= {d}
+         AND v.visited_on >= p.start AND (p."end" IS NULL OR v.visited_on <= p."end")
+        GROUP BY a.id
+        UNION ALL
+        SELECT a.id, MAX(v.visited_on) AS last
+        FROM alive a
+        JOIN outreach_liaison p ON p.organization_id = a.organization_id AND p.start < a.start
+        JOIN outreach_visit v ON v.organization_id = a.organization_id AND v.officer_id = p.officer_id
+         AND v.visited_on < a.start AND v.visited_on <= {d}
+         AND v.visited_on >= p.start AND (p."end" IS NULL OR v.visited_on <= p."end")
+        GROUP BY a.id
+    ),
+    l AS (
+        SELECT a.*, COALESCE(hr.interval_days, orr.interval_days) AS interval_days,
+               CASE WHEN c.last IS NOT NULL AND (COALESCE(oh.last, oo.last) IS NULL
+                                                 OR c.last > COALESCE(oh.last, oo.last))
+                    THEN c.last ELSE COALESCE(oh.last, oo.last) END AS last_visit
+        FROM alive a
+        LEFT JOIN household_rules hr ON hr.id = a.id
+        LEFT JOIN organization_rules orr ON orr.id = a.id
+        LEFT JOIN own_household oh ON oh.officer_id = a.officer_id AND oh.household_id = a.household_id
+        LEFT JOIN own_organization oo ON oo.officer_id = a.officer_id AND oo.organization_id = a.organization_id
+        LEFT JOIN carried c ON c.id = a.id
+    )
+    SELECT l.id AS liaison_id, l.officer_id, l.region_id, l.grid_id, l.county_id, l.start, l."end",
+           l.interval_days, l.last_visit, {covered} AS covered_until, {grace} AS grace_until,
+           CASE WHEN l.last_visit >= l.start THEN {covered} ELSE {grace} END AS due_on
+    FROM l WHERE l.interval_days IS NOT NULL
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {REFERENCE_TABLE}")
+        cursor.execute(sql.replace("%(as_of)s", "%s"), [as_of] * sql.count("%(as_of)s"))
+        cursor.execute(f"SELECT COUNT(*) FROM {REFERENCE_TABLE}")
+        return cursor.fetchone()[0]
+
+
+def _checksum(table: str, as_of: date) -> list[int]:
+    from django.db import connection
+
+    epoch = "(due_on - DATE '2000-01-01')" if connection.vendor == "postgresql" else "julianday(due_on)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*), SUM(CASE WHEN covered_until >= %s THEN 1 ELSE 0 END), "  # noqa: S608
+            f"SUM(CASE WHEN (covered_until IS NULL OR covered_until < %s) AND grace_until < %s THEN 1 ELSE 0 END), "
+            f"SUM({epoch}), SUM(officer_id), SUM(region_id) FROM {table}",
+            [as_of, as_of, as_of],
+        )
+        return [int(x or 0) for x in cursor.fetchone()]
+
+
+def _reference_dashboard(group_column: str, region_paths: tuple[str, ...] | None, as_of: date) -> list:
+    """The dashboard's counts in hand-written SQL over the generated rows, scoped like ``visible_to``."""
+    from django.db import connection
+
+    where, params = "", [as_of, as_of, as_of, as_of, as_of]
+    if region_paths is not None:
+        where = " AND (" + " OR ".join("r.path LIKE %s" for _ in region_paths) + ")"
+        params += [p + "%" for p in region_paths]
+    sql = (
+        f"SELECT d.{group_column}, COUNT(*), SUM(CASE WHEN d.covered_until >= %s THEN 1 ELSE 0 END), "  # noqa: S608
+        "SUM(CASE WHEN (d.covered_until IS NULL OR d.covered_until < %s) AND d.grace_until < %s THEN 1 ELSE 0 END) "
+        "FROM outreach_visitduty d JOIN territory_region r ON r.id = d.region_id "
+        f'WHERE d.start <= %s AND (d."end" IS NULL OR d."end" >= %s){where} GROUP BY d.{group_column}'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _plans(as_of: date, county_id: int, county_path: str) -> str:
+    from django.db import connection
+
+    from grassroots.common.scoping import Actor
+    from grassroots.outreach import coverage as cov
+    from grassroots.outreach.models import Liaison, VisitDuty
+
+    out = []
+    with connection.cursor() as cursor:
+        from_sql, params = cov.duty_sql(
+            liaisons=Liaison.objects.filter(county_id=county_id),
+            as_of=as_of,
+            columns=["id", "officer_id"],
+            rules=cov.active_rules(),
+            active=False,
+        )
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) SELECT COUNT(*) {from_sql}", params)
+        out.append("== generation of one county (the SELECT of duties_generate)\n")
+        out += [row[0] for row in cursor.fetchall()]
+        leader = Actor(user=None, role="leader", region_paths=(county_path,), county_paths=(county_path,))
+        qs = VisitDuty.objects.visible_to(leader).active_on(as_of).order_by().values("region_id")
+        states = cov.duty_state_filters(as_of)
+        from django.db.models import Count
+
+        qs = qs.annotate(
+            n=Count("pk"), c=Count("pk", filter=states["covered"]), o=Count("pk", filter=states["overdue"])
+        )
+        sql, params = qs.query.sql_with_params()
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+        out.append("\n== a county leader's dashboard, by village\n")
+        out += [row[0] for row in cursor.fetchall()]
+    return "\n".join(out)
+
+
 def _child(households: int) -> dict[str, Any]:
     import django
 
     django.setup()
     from django.core.management import call_command
     from django.db import connection
+    from django.utils import timezone
 
     call_command("migrate", verbosity=0)
-    load_seconds, counts = _timed(lambda: _generate(households))
+    as_of = timezone.localdate()
+    load_seconds, counts = _timed(lambda: _generate(households, as_of))
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     from grassroots.common.scoping import Actor
     from grassroots.outreach import coverage as cov
-    from grassroots.outreach.models import Liaison
+    from grassroots.outreach import selectors
+    from grassroots.outreach.models import Liaison, VisitDuty
     from grassroots.territory.models import Region
+    from grassroots.workforce.models import Officer
 
-    def reference() -> int:
-        rows = (
-            Liaison.objects.active_on(AS_OF)
-            .values("officer_id")
-            .annotate(n=__import__("django.db.models", fromlist=["Count"]).Count("id"))
+    m: dict[str, Any] = {}
+    # 1. Generating all due lists: the product, then the plain-SQL reference, then the product again.
+    m["generate"], run = _timed(lambda: cov.duties_generate(as_of=as_of))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+    m["generate_reference"], reference_rows = _timed(lambda: _reference_generation(as_of))
+    m["generate_again"], again = _timed(lambda: cov.duties_generate(as_of=as_of))
+    m["checksum"] = _checksum("outreach_visitduty", as_of)
+    m["checksum_reference"] = _checksum(REFERENCE_TABLE, as_of)
+    m["duties"], m["reference_rows"] = run.duties, reference_rows
+    # 2. The dashboard: actors × groups, through the selector and in plain SQL.
+    counties = list(Region.objects.filter(level=3).order_by("code"))
+    towns = list(Region.objects.filter(level=4).order_by("code"))
+    sample = random.Random(3)
+    actors = [("city_admin", Actor(user=None, role="admin"), None)]
+    actors += [
+        (
+            f"county_leader:{c.code}",
+            Actor(user=None, role="leader", region_paths=(c.path,), county_paths=(c.path,)),
+            (c.path,),
         )
-        return len(list(rows))
-
-    county = Region.objects.filter(level=3).order_by("code").first()
-    leader = Actor(user=None, role="leader", region_paths=(county.path,), county_paths=(county.path,))
-    measures: dict[str, list[float]] = {
-        "reference": [],
-        "officer": [],
-        "village": [],
-        "township": [],
-        "scoped_county": [],
+        for c in counties
+    ]
+    for t in sample.sample(towns, min(10, len(towns))):
+        county_path = "/".join(t.path.split("/")[:3]) + "/"
+        actors.append(
+            (
+                f"township_leader:{t.code}",
+                Actor(user=None, role="leader", region_paths=(t.path,), county_paths=(county_path,)),
+                (t.path,),
+            )
+        )
+    groups = {
+        "officer": "officer_id",
+        "village": "region_id",
+        "township": "township_id",
+        "grid": "grid_id",
+        "county": "county_id",
     }
-    totals = {}
+    dashboard: dict[str, list[float]] = {"city": [], "county": [], "township": []}
+    reference: dict[str, list[float]] = {"city": [], "county": [], "township": []}
+    mismatches = 0
     for _ in range(REPEATS):
-        measures["reference"].append(_timed(reference)[0])
-        for group in ("officer", "village", "township"):
-            seconds, rows = _timed(
-                lambda g=group: cov.coverage_counts(liaisons=Liaison.objects.all(), as_of=AS_OF, group=g)
-            )
-            measures[group].append(seconds)
-            total = cov.coverage_total(rows)
-            totals[group] = [total.assigned, total.covered, total.overdue, total.pending]
-        seconds, rows = _timed(
-            lambda: cov.coverage_counts(
-                liaisons=Liaison.objects.visible_to(leader), as_of=AS_OF, group="village"
-            )
+        for name, actor, paths in actors:
+            scope = name.split("_")[0]
+            for group, column in groups.items():
+                seconds, rows = _timed(
+                    lambda a=actor, g=group: selectors.coverage_report(actor=a, group=g, as_of=as_of)
+                )
+                dashboard[scope].append(seconds)
+                seconds, raw = _timed(lambda c=column, p=paths: _reference_dashboard(c, p, as_of))
+                reference[scope].append(seconds)
+                mine = sorted(((r.key or 0), r.assigned, r.covered, r.overdue) for r in rows)
+                theirs = sorted(((k or 0), int(a), int(c or 0), int(o or 0)) for k, a, c, o in raw)
+                mismatches += mine != theirs
+    m["dashboard"], m["dashboard_reference"], m["dashboard_mismatches"] = dashboard, reference, mismatches
+    # 3. The officer's day due list (one officer, from the visits).
+    officers = list(Officer.objects.order_by("?")[:20])
+    day_times, day_reference = [], []
+    for officer in officers:
+        actor = Actor(user=None, role="officer", officer=officer)
+        seconds, items = _timed(
+            lambda a=actor, o=officer: selectors.due_list(actor=a, officer=o, as_of=as_of, horizon_days=0)
         )
-        measures["scoped_county"].append(seconds)
-        totals["scoped_county"] = cov.coverage_total(rows).assigned
+        day_times.append(seconds)
+        day_reference.append(
+            _timed(
+                lambda o=officer: list(
+                    VisitDuty.objects.filter(officer=o, due_on__lte=as_of).values_list("pk")
+                )
+            )[0]
+        )
+    m["officer_day"], m["officer_day_reference"] = day_times, day_reference
+    # 4. Once: one county's coverage computed from the visits, without the generated rows.
+    county = counties[0]
+    leader = Actor(user=None, role="leader", region_paths=(county.path,), county_paths=(county.path,))
+    m["live_county"], _rows = _timed(
+        lambda: cov.coverage_counts(liaisons=Liaison.objects.visible_to(leader), as_of=as_of, group="village")
+    )
+    if connection.vendor == "postgresql":
+        (BENCH_DIR / "bench_coverage_plans.txt").write_text(_plans(as_of, county.pk, county.path))
     return {
         "vendor": connection.vendor,
         "counts": counts,
         "load_seconds": load_seconds,
-        "measures": measures,
-        "totals": totals,
+        "measures": m,
+        "generated_again": again.duties,
+        "actors": len(actors),
     }
 
 
@@ -403,7 +638,7 @@ def measure(households: int, pg: bool = False, pg_server: str = PG_SERVER) -> di
             capture_output=True,
             text=True,
             check=False,
-            timeout=7200,
+            timeout=4 * 3600,
         )
         if result.returncode != 0:
             raise RuntimeError(f"coverage benchmark child failed:\n{result.stderr[-4000:]}")
@@ -416,40 +651,86 @@ def measure(households: int, pg: bool = False, pg_server: str = PG_SERVER) -> di
                 Path(f"{sqlite_path}{suffix}").unlink(missing_ok=True)
 
 
+def _figure(
+    name: str, value: float, reference: float | None, median: float | None, notes: str, unit="s"
+) -> dict:
+    return {
+        "name": name,
+        "value": round(value, 4),
+        "unit": unit,
+        "reference_value": None if reference is None else round(reference, 4),
+        "ratio": round(value / reference, 2) if reference else None,
+        "median": None if median is None else round(median, 4),
+        "notes": notes,
+    }
+
+
 def run(options: Any) -> list[dict[str, Any]]:
     explicit = _option(options, "households")
     scale = _option(options, "scale") or "county"
     households = int(explicit) if explicit else SCALES.get(str(scale), SCALES["county"])
     pg = bool(_option(options, "pg", False))
     data = measure(households, pg=pg, pg_server=_option(options, "pg_server", None) or PG_SERVER)
-    vendor, counts, m = data["vendor"], data["counts"], data["measures"]
-    label = explicit and f"{households}" or str(scale)
-    reference = statistics.median(m["reference"])
+    vendor, c, m = data["vendor"], data["counts"], data["measures"]
+    label = f"{households}" if explicit else str(scale)
     base = (
-        f"{counts['households']:,} households, {counts['liaisons']:,} liaisons, {counts['visits']:,} visits, "
-        f"{counts['officers']:,} officers, {counts['villages']:,} villages in {counts['counties']} counties; "
-        f"{REPEATS} runs; reference: COUNT(*) GROUP BY officer over the same active liaisons (median "
-        f"{reference:.3f} s); load {data['load_seconds']:.0f} s"
+        f"{c['households']:,} households ({c['care_tagged']:,} care-tagged), {c['liaisons']:,} liaisons "
+        f"({c['handovers']:,} handovers), {c['visits']:,} visits, {c['officers']:,} officers, "
+        f"{c['villages']:,} villages in {c['counties']} counties; data load {data['load_seconds']:.0f} s"
     )
-    results = []
-    for key, what in (
-        ("officer", "by officer"),
-        ("village", "by village"),
-        ("township", "by township"),
-        ("scoped_county", "one county leader's scope, by village"),
-    ):
-        value = min(m[key])
-        results.append(
-            {
-                "name": f"coverage.{key}_seconds.{label}.{vendor}",
-                "value": round(value, 3),
-                "unit": "s",
-                "reference_value": round(min(m["reference"]), 3),
-                "ratio": round(value / min(m["reference"]), 2) if min(m["reference"]) else None,
-                "median": round(statistics.median(m[key]), 3),
-                "notes": f"coverage {what} (best of {REPEATS}); {base}; totals {data['totals'].get(key)}",
-            }
+    same = m["checksum"] == m["checksum_reference"]
+    results = [
+        _figure(
+            f"outreach.due_lists_generate_seconds.{label}.{vendor}",
+            m["generate"],
+            m["generate_reference"],
+            None,
+            f"duties_generate for every county ({m['duties']:,} duties; again: {m['generate_again']:.1f} s, "
+            f"{data['generated_again']:,} duties, idempotent); reference: one hand-written set-based INSERT … "
+            f"SELECT ({m['reference_rows']:,} rows); results {'identical' if same else 'DIFFER'} by checksum "
+            f"{m['checksum']} vs {m['checksum_reference']}; target < 60 s at city scale; {base}",
         )
+    ]
+    for scope, what in (
+        ("city", "a city administrator"),
+        ("county", "each county leader"),
+        ("township", "10 township leaders"),
+    ):
+        values, refs = m["dashboard"][scope], m["dashboard_reference"][scope]
+        if not values:
+            continue
+        results.append(
+            _figure(
+                f"outreach.coverage_dashboard_p95_seconds.{scope}.{label}.{vendor}",
+                _p95(values),
+                _p95(refs),
+                statistics.median(values),
+                f"coverage_report for {what}, grouped by officer, village, township, grid and county, "
+                f"{REPEATS} rounds ({len(values)} queries; p95, median in the median column); reference: "
+                f"hand-written GROUP BY over the same generated rows and scope (p95); "
+                f"{m['dashboard_mismatches']} mismatching results; target p95 < 300 ms",
+            )
+        )
+    results.append(
+        _figure(
+            f"outreach.officer_day_due_p95_seconds.{label}.{vendor}",
+            _p95(m["officer_day"]),
+            _p95(m["officer_day_reference"]),
+            statistics.median(m["officer_day"]),
+            "one officer's due list computed from the visits (the officer's day), 20 sampled officers; "
+            "reference: reading the same officer's generated rows",
+        )
+    )
+    results.append(
+        _figure(
+            f"outreach.coverage_from_visits_one_county_seconds.{label}.{vendor}",
+            m["live_county"],
+            None,
+            None,
+            "one county leader's coverage by village computed from the visits (what the dashboard does "
+            "for a past day, when no generated rows answer)",
+        )
+    )
     return results
 
 
@@ -464,7 +745,7 @@ def main() -> None:
         return
     for r in run({"households": args.households, "pg": args.pg}):
         print(
-            f"{r['name']}: {r['value']} s (reference {r['reference_value']} s, ratio {r['ratio']}, median {r['median']}) — {r['notes']}"
+            f"{r['name']}: {r['value']} {r['unit']} (reference {r['reference_value']}, ratio {r['ratio']}, median {r['median']}) — {r['notes']}"
         )
 
 

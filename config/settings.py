@@ -210,6 +210,10 @@ SPECTACULAR_SETTINGS = {
         "RequestStatusEnum": "grassroots.casework.workflow.Status",
         "WarningStatusEnum": "grassroots.insights.models.WarningStatus",
         "OutreachEventStatusEnum": "grassroots.outreach.models.EventStatus",
+        "OutreachEventKindEnum": "grassroots.outreach.models.EventKind",
+        "LiaisonKindEnum": "grassroots.outreach.models.LiaisonKind",
+        "VisitModeEnum": "grassroots.outreach.models.VisitMode",
+        "OrganizationKindEnum": "grassroots.territory.models.OrganizationKind",
     },
 }
 

@@ -4,7 +4,8 @@ from django.contrib import admin
 
 from grassroots.common.admin import AuditedAdmin
 
-from .models import Liaison, OutreachEvent, Visit, VisitRule
+from .coverage import duties_invalidate
+from .models import DutyGeneration, Liaison, LiaisonImportJob, OutreachEvent, Visit, VisitRule
 
 
 @admin.register(VisitRule)
@@ -22,6 +23,17 @@ class VisitRuleAdmin(AuditedAdmin):
     )
     list_filter = ("applies_to", "is_active")
     raw_id_fields = ("county",)
+    exclude = ("version",)
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            obj.version += 1
+        super().save_model(request, obj, form, change)
+        duties_invalidate()  # the generated due lists no longer follow the rules
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        duties_invalidate()
 
 
 @admin.register(Liaison)
@@ -54,4 +66,21 @@ class VisitAdmin(LiaisonAdmin):
 class OutreachEventAdmin(LiaisonAdmin):
     list_display = ("starts_at", "kind", "title", "status", "region")
     list_filter = ("kind", "status")
+    list_select_related = ("region",)
     raw_id_fields = ("region", "county", "organization", "unit", "created_by")
+
+
+@admin.register(DutyGeneration)
+class DutyGenerationAdmin(LiaisonAdmin):
+    list_display = ("as_of", "started_at", "finished_at", "duties", "moved", "seconds", "is_valid")
+    list_filter = ("is_valid",)
+    list_select_related = ("created_by",)
+    raw_id_fields = ("created_by",)
+
+
+@admin.register(LiaisonImportJob)
+class LiaisonImportJobAdmin(LiaisonAdmin):
+    list_display = ("created_at", "file_name", "status", "created_by")
+    list_filter = ("status",)
+    list_select_related = ("created_by",)
+    raw_id_fields = ("created_by",)

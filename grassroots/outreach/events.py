@@ -15,6 +15,7 @@ from django.utils import timezone
 from grassroots.casework.models import Request
 from grassroots.common.audit import audit_record
 from grassroots.common.errors import Conflict, FieldError, Forbidden, ValidationFailed
+from grassroots.common.models import Role
 from grassroots.common.scoping import Actor, as_actor
 from grassroots.territory.models import Organization, Region, RegionLevel
 from grassroots.territory.services import region_county
@@ -50,7 +51,10 @@ class EventInput:
     notes: str = ""
 
 
-def _validate_event(actor: Actor, data: EventInput) -> list[FieldError]:
+def _validate_event(
+    actor: Actor, data: EventInput, new_officers: list[Officer] | None = None
+) -> list[FieldError]:
+    """Problems with an event's schedule; ``new_officers`` (default: all) are checked against scope."""
     errors = []
     if data.kind not in EventKind.values:
         errors.append(FieldError("kind", f"must be one of {', '.join(EventKind.values)}"))
@@ -58,6 +62,10 @@ def _validate_event(actor: Actor, data: EventInput) -> list[FieldError]:
         errors.append(FieldError("title", "is required", code="required"))
     if len(data.title) > 200:
         errors.append(FieldError("title", "is longer than 200 characters"))
+    if len(data.venue) > 200:
+        errors.append(FieldError("venue", "is longer than 200 characters"))
+    if len(data.topics) > 300:
+        errors.append(FieldError("topics", "is longer than 300 characters"))
     if data.ends_at < data.starts_at:
         errors.append(FieldError("ends_at", "is before the start"))
     if data.region.level < RegionLevel.COUNTY:
@@ -68,13 +76,14 @@ def _validate_event(actor: Actor, data: EventInput) -> list[FieldError]:
         errors.append(FieldError("organization", "is not in this place"))
     if not data.officers:
         errors.append(FieldError("officers", "name at least one officer", code="required"))
-    if not actor.is_admin:
+    check = data.officers if new_officers is None else new_officers
+    if not actor.is_admin and check:
         visible = set(
             Officer.objects.visible_to(actor)
-            .filter(pk__in=[o.pk for o in data.officers])
+            .filter(pk__in=[o.pk for o in check])
             .values_list("pk", flat=True)
         )
-        for officer in data.officers:
+        for officer in check:
             if officer.pk not in visible:
                 errors.append(FieldError("officers", f"{officer.name} is not in your units", code="scope"))
     return errors
@@ -115,28 +124,73 @@ def event_create(*, actor: Actor | Any, data: EventInput) -> OutreachEvent:
     return event
 
 
-def event_record_outcome(
-    *,
-    actor: Actor | Any,
-    event: OutreachEvent,
-    status: str,
-    expected_version: int,
-    attendance: int | None = None,
-    topics: str | None = None,
-    notes: str | None = None,
-    requests: list[Request] | None = None,
+SCHEDULE_FIELDS = (
+    "kind",
+    "title",
+    "starts_at",
+    "ends_at",
+    "region",
+    "organization",
+    "venue",
+    "unit",
+    "officers",
+    "topics",
+    "notes",
+)
+OUTCOME_FIELDS = ("status", "attendance", "requests")
+
+
+def _require_event_right(actor: Actor, event: OutreachEvent) -> None:
+    """Its officers, whoever created it, unit leaders and administrators change an event."""
+    if actor.is_admin or actor.role == Role.LEADER:
+        return
+    if event.created_by_id is not None and event.created_by_id == actor.pk:
+        return
+    if actor.officer is not None and event.officers.filter(pk=actor.officer.pk).exists():
+        return
+    raise Forbidden("Only the event's officers or a unit leader change it")
+
+
+def event_update(
+    *, actor: Actor | Any, event: OutreachEvent, expected_version: int, changes: dict[str, Any]
 ) -> OutreachEvent:
-    """Mark an event held (with attendance, topics and the cases heard or mediated on the spot) or cancelled."""
+    """Change an event: its schedule (kind, title, times, place, venue, unit, officers, topics, notes) and
+    its outcome (status held or cancelled, attendance, the cases heard or mediated on the spot, linked to
+    casework). Optimistic concurrency: a stale ``expected_version`` raises ``Conflict``."""
     actor = as_actor(actor)
     _require_staff(actor)
-    errors = []
+    unknown = set(changes) - set(SCHEDULE_FIELDS) - set(OUTCOME_FIELDS)
+    if unknown:
+        raise ValidationFailed(
+            "Event not updated", [FieldError(f, "cannot be changed here") for f in sorted(unknown)]
+        )
+    _require_event_right(actor, event)
+    current_officers = list(event.officers.all())
+    data = EventInput(
+        kind=changes.get("kind", event.kind),
+        title=changes.get("title", event.title),
+        starts_at=changes.get("starts_at", event.starts_at),
+        ends_at=changes.get("ends_at", event.ends_at),
+        region=changes.get("region", event.region),
+        organization=changes.get("organization", event.organization),
+        venue=changes.get("venue", event.venue),
+        unit=changes.get("unit", event.unit),
+        officers=list(changes.get("officers", current_officers)),
+        topics=changes.get("topics", event.topics) or "",
+        notes=changes.get("notes", event.notes) or "",
+    )
+    added = [o for o in data.officers if o.pk not in {c.pk for c in current_officers}]
+    errors = _validate_event(actor, data, new_officers=added) if set(changes) & set(SCHEDULE_FIELDS) else []
+    status = changes.get("status", event.status)
+    requests = changes.get("requests")
     if status not in EventStatus.values:
         errors.append(FieldError("status", f"must be one of {', '.join(EventStatus.values)}"))
-    if status == EventStatus.HELD and event.starts_at > timezone.now():
+    if status == EventStatus.HELD and data.starts_at > timezone.now():
         errors.append(FieldError("status", "an event cannot be held before it starts"))
+    attendance = changes.get("attendance", event.attendance)
     if attendance is not None and attendance < 0:
         errors.append(FieldError("attendance", "must not be negative"))
-    if status == EventStatus.CANCELLED and requests:
+    if status == EventStatus.CANCELLED and (requests or (requests is None and event.requests.exists())):
         errors.append(FieldError("requests", "a cancelled event heard no cases"))
     if requests and not actor.is_admin:
         visible = set(
@@ -155,29 +209,63 @@ def event_record_outcome(
         current = OutreachEvent.objects.select_for_update().get(pk=event.pk)
         if current.version != expected_version:
             raise Conflict()
-        before = {"status": current.status, "attendance": current.attendance}
-        current.status = status
-        if attendance is not None:
-            current.attendance = attendance
-        if topics is not None:
-            current.topics = topics.strip()[:300]
-        if notes is not None:
-            current.notes = notes.strip()
+        before = {
+            "status": current.status,
+            "attendance": current.attendance,
+            "starts_at": current.starts_at.isoformat(),
+        }
+        current.kind, current.title = data.kind, data.title.strip()
+        current.starts_at, current.ends_at = data.starts_at, data.ends_at
+        current.region, current.county = data.region, region_county(data.region)
+        current.organization, current.venue, current.unit = data.organization, data.venue.strip(), data.unit
+        current.topics, current.notes = data.topics.strip()[:300], data.notes.strip()
+        current.status, current.attendance = status, attendance
         current.version += 1
         current.save()
+        if "officers" in changes:
+            current.officers.set(data.officers)
         if requests is not None:
             current.requests.set(requests)
         audit_record(
             actor=actor,
-            action="outreach_event.outcome",
+            action="outreach_event.update",
             obj=current,
             data={
+                "fields": sorted(changes),
                 "before": before,
-                "after": {"status": status, "attendance": current.attendance},
+                "after": {
+                    "status": status,
+                    "attendance": attendance,
+                    "starts_at": current.starts_at.isoformat(),
+                },
                 "requests": [r.tracking_code for r in requests or []],
             },
         )
     return current
+
+
+def event_record_outcome(
+    *,
+    actor: Actor | Any,
+    event: OutreachEvent,
+    status: str,
+    expected_version: int,
+    attendance: int | None = None,
+    topics: str | None = None,
+    notes: str | None = None,
+    requests: list[Request] | None = None,
+) -> OutreachEvent:
+    """Mark an event held (with attendance, topics and the cases heard or mediated on the spot) or cancelled."""
+    changes: dict[str, Any] = {"status": status}
+    for name, value in (
+        ("attendance", attendance),
+        ("topics", topics),
+        ("notes", notes),
+        ("requests", requests),
+    ):
+        if value is not None:
+            changes[name] = value
+    return event_update(actor=actor, event=event, expected_version=expected_version, changes=changes)
 
 
 def photo_check(upload: UploadedFile) -> tuple[str, str]:

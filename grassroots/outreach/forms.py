@@ -5,8 +5,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grassroots.casework.models import Kind
+from grassroots.territory.models import CareTag, OrganizationKind
 
-from .models import EventKind, EventStatus, LiaisonKind, VisitMode
+from .models import EventKind, EventStatus, HouseholdArea, LiaisonKind, RuleTarget, VisitMode
 
 GROUP_CHOICES = [
     ("officer", _("Officer")),
@@ -115,3 +116,35 @@ class BoardForm(forms.Form):
         label=_("Publish the board (photo visible to the public)"), required=False
     )
     photo = forms.FileField(label=_("Photo (JPEG or PNG)"), required=False)
+
+
+class HandoverForm(forms.Form):
+    from_officer = forms.CharField(label=_("From (staff number)"), max_length=32)
+    to_officer = forms.CharField(label=_("To (staff number)"), max_length=32)
+    on = forms.DateField(
+        label=_("First day of the new liaison"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+
+
+class RuleForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    applies_to = forms.ChoiceField(label=_("Applies to"), choices=RuleTarget.choices)
+    interval_days = forms.IntegerField(label=_("Interval (days)"), min_value=1, max_value=366)
+    care_tag = forms.ModelChoiceField(
+        label=_("Care tag"),
+        queryset=CareTag.objects.order_by("sort_order", "code"),
+        required=False,
+        empty_label=_("any household"),
+    )
+    household_area = forms.ChoiceField(
+        label=_("Household type"), choices=HouseholdArea.choices, required=False
+    )
+    organization_kind = forms.ChoiceField(
+        label=_("Organisation kind"),
+        choices=[("", _("any organisation")), *OrganizationKind.choices],
+        required=False,
+    )
+    county = forms.CharField(label=_("County code (empty: everywhere)"), max_length=20, required=False)
+    is_active = forms.BooleanField(label=_("Active"), required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from grassroots.casework.models import FollowUp, Request, Satisfaction
@@ -18,7 +18,19 @@ from grassroots.territory.models import Grid, Household, Region
 from grassroots.workforce.models import Officer, Unit
 
 from . import coverage as cov
-from .models import DutyGeneration, Liaison, LiaisonKind, NoticeBoard, OutreachEvent, Photo, Visit, VisitDuty
+from .models import (
+    DutyGeneration,
+    EventKind,
+    EventStatus,
+    Liaison,
+    LiaisonKind,
+    NoticeBoard,
+    OutreachEvent,
+    Photo,
+    Visit,
+    VisitDuty,
+    VisitRule,
+)
 
 DUE_HORIZON_DAYS = 7
 
@@ -43,6 +55,17 @@ def liaison_get(*, actor: Actor | Any, pk: Any) -> Liaison:
         Liaison.objects.visible_to(actor).select_related("officer", "household", "organization", "grid"),
         pk=pk,
     )
+
+
+def visit_rule_list() -> QuerySet[VisitRule]:
+    """Visit rules are reference data: the same for everyone who may see outreach data."""
+    return VisitRule.objects.select_related("care_tag", "county").order_by(
+        "-is_active", "applies_to", "interval_days", "id"
+    )
+
+
+def visit_rule_get(*, pk: Any) -> VisitRule:
+    return get_visible_or_404(visit_rule_list(), pk=pk)
 
 
 def visit_list(
@@ -79,6 +102,62 @@ def event_list(
 def event_get(*, actor: Actor | Any, pk: Any) -> OutreachEvent:
     qs = OutreachEvent.objects.visible_to(actor).select_related("region", "organization", "unit")
     return get_visible_or_404(qs.prefetch_related("officers", "requests", "photos"), pk=pk)
+
+
+def event_report(*, actor: Actor | Any, start: date | None = None, end: date | None = None) -> dict[str, Any]:
+    """Activity of the events held between ``start`` and ``end`` (default: the last 365 days), per officer
+    (events, attendance, cases heard or mediated) and per place (events, attendance, circuit trials,
+    cases). Two grouped queries."""
+    end = end or timezone.localdate()
+    start = start or end - timedelta(days=365)
+    held = event_list(actor=actor, start=start, end=end).filter(status=EventStatus.HELD).order_by()
+    per_officer = list(
+        held.values("officers__id", "officers__name", "officers__staff_number")
+        .annotate(
+            events=Count("id", distinct=True),
+            attendance=Sum("attendance"),
+            cases=Count("requests", distinct=True),
+        )
+        .order_by("-events", "officers__staff_number")
+    )
+    per_place = list(
+        held.values("region__id", "region__name", "region__code", "region__path")
+        .annotate(
+            events=Count("id", distinct=True),
+            attendance=Sum("attendance"),
+            circuit_trials=Count("id", filter=Q(kind=EventKind.CIRCUIT_TRIAL), distinct=True),
+            cases=Count("requests", distinct=True),
+        )
+        .order_by("-events", "region__path")
+    )
+    return {
+        "start": start,
+        "end": end,
+        "per_officer": [
+            {
+                "officer": {
+                    "id": r["officers__id"],
+                    "name": r["officers__name"],
+                    "staff_number": r["officers__staff_number"],
+                },
+                "events": r["events"],
+                "attendance": r["attendance"] or 0,
+                "cases": r["cases"],
+            }
+            for r in per_officer
+            if r["officers__id"] is not None
+        ],
+        "per_place": [
+            {
+                "region": {"id": r["region__id"], "name": r["region__name"], "code": r["region__code"]},
+                "events": r["events"],
+                "attendance": r["attendance"] or 0,
+                "circuit_trials": r["circuit_trials"],
+                "cases": r["cases"],
+            }
+            for r in per_place
+        ],
+    }
 
 
 def _day_start(day: date) -> datetime:

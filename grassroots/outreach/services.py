@@ -522,10 +522,15 @@ def _new_visit(actor: Actor, officer: Officer, data: VisitInput) -> Visit:
 
 
 def visit_record(
-    *, actor: Actor | Any, data: VisitInput, officer: Officer | None = None, raise_request: bool = False
+    *,
+    actor: Actor | Any,
+    data: VisitInput,
+    officer: Officer | None = None,
+    raise_request: bool = False,
+    request_kind: str = Kind.HELP,
 ) -> Visit:
-    """Record a visit; with ``raise_request`` also register a request prefilled from it, in one transaction.
-    A retry with the same ``client_token`` returns the first visit."""
+    """Record a visit; with ``raise_request`` also register a request (of ``request_kind``) prefilled from
+    it, in one transaction. A retry with the same ``client_token`` returns the first visit."""
     actor = as_actor(actor)
     officer = _visit_officer(actor, officer)
     if data.client_token:
@@ -555,7 +560,7 @@ def visit_record(
             )
             _refresh_after_visits([visit])
             if raise_request:
-                visit_raise_request(actor=actor, visit=visit)
+                visit_raise_request(actor=actor, visit=visit, kind=request_kind)
     except IntegrityError:
         existing = Visit.objects.filter(client_token=data.client_token).first() if data.client_token else None
         if existing is None:

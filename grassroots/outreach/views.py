@@ -60,11 +60,7 @@ def _as_of(request: HttpRequest) -> date:
 def officer_day(request: HttpRequest) -> HttpResponse:
     actor = staff(request)
     day = selectors.officer_day(actor=actor, day=_as_of(request))
-    context = {
-        "day": day,
-        "route_km": route_length_km(day.route),
-        "overdue": sum(1 for i in day.due if i.state == "overdue"),
-    }
+    context = {"day": day, "route_km": route_length_km(day.route), "overdue": day.overdue}
     return render(request, "outreach/day.html", context)
 
 
@@ -228,6 +224,7 @@ def coverage(request: HttpRequest) -> HttpResponse:
         "as_of": as_of,
         "overdue": overdue[:200],
         "overdue_count": len(overdue),
+        "source": selectors.coverage_source(as_of=as_of),
     }
     return render(request, "outreach/coverage.html", context)
 

@@ -8,10 +8,11 @@ from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q, Sum
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -24,9 +25,16 @@ from grassroots.workforce.models import Officer
 
 from . import selectors
 from .events import EventInput, event_create, event_record_outcome, photo_attach
-from .forms import BoardForm, EndForm, EventForm, LiaisonForm, OutcomeForm, PhotoForm
-from .models import Liaison, LiaisonKind, NoticeBoard, OutreachEvent, VisitRule
-from .services import liaison_assign_area, liaison_create, liaison_end, notice_board_save
+from .forms import BoardForm, EndForm, EventForm, HandoverForm, LiaisonForm, OutcomeForm, PhotoForm, RuleForm
+from .models import DutyGeneration, Liaison, LiaisonKind
+from .services import (
+    liaison_assign_area,
+    liaison_create,
+    liaison_end,
+    liaison_handover,
+    notice_board_save,
+    visit_rule_save,
+)
 from .views import show_errors, staff
 
 
@@ -81,14 +89,63 @@ def liaisons(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             show_errors(request, form, exc)
     officer_id = request.GET.get("officer")
+    history = request.GET.get("history") == "1"
     rows = selectors.liaison_list(
-        actor=actor, officer_id=int(officer_id) if officer_id and officer_id.isdigit() else None
+        actor=actor,
+        officer_id=int(officer_id) if officer_id and officer_id.isdigit() else None,
+        current_only=not history,
     )
+    if history:
+        rows = rows.order_by("officer__staff_number", "-start", "id")
     return render(
         request,
         "outreach/liaisons.html",
-        {"form": form, "may_assign": may_assign, "rows": rows[:500], "count": rows.count()},
+        {
+            "form": form,
+            "handover": HandoverForm(initial={"on": timezone.localdate()}),
+            "may_assign": may_assign,
+            "rows": rows[:500],
+            "count": rows.count(),
+            "history": history,
+            "today": timezone.localdate(),
+        },
     )
+
+
+@login_required
+@require_http_methods(["POST"])
+def liaison_handover_view(request: HttpRequest) -> HttpResponse:
+    actor = staff(request)
+    form = HandoverForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give both staff numbers, the first day and a reason."))
+        return redirect("outreach:liaisons")
+    v = form.cleaned_data
+    officers = {
+        o.staff_number: o
+        for o in Officer.objects.visible_to(actor).filter(
+            staff_number__in=[v["from_officer"], v["to_officer"]]
+        )
+    }
+    missing = [n for n in (v["from_officer"], v["to_officer"]) if n not in officers]
+    if missing:
+        messages.error(
+            request, _("No officer with this staff number in your units.") + " " + ", ".join(missing)
+        )
+        return redirect("outreach:liaisons")
+    try:
+        n = liaison_handover(
+            actor=actor,
+            from_officer=officers[v["from_officer"]],
+            to_officer=officers[v["to_officer"]],
+            on=v["on"],
+            reason=v["reason"],
+        )
+    except DomainError as exc:
+        show_errors(request, None, exc)
+    else:
+        messages.success(request, _("%(n)s liaisons handed over.") % {"n": n})
+    return redirect("outreach:liaisons")
 
 
 @login_required
@@ -315,42 +372,73 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def event_report(request: HttpRequest) -> HttpResponse:
     """Outreach activity per officer and per place over a period (default: the last 365 days)."""
     actor = staff(request)
-    end = timezone.localdate()
-    start = end - timedelta(days=365)
-    held = selectors.event_list(actor=actor, start=start, end=end).filter(status="held").order_by()
-    per_officer = (
-        held.values("officers__id", "officers__name", "officers__staff_number")
-        .annotate(
-            events=Count("id", distinct=True),
-            attendance=Sum("attendance"),
-            cases=Count("requests", distinct=True),
-        )
-        .order_by("-events", "officers__staff_number")
-    )
-    per_place = (
-        held.values("region__id", "region__name", "region__path")
-        .annotate(
-            events=Count("id", distinct=True),
-            attendance=Sum("attendance"),
-            circuit=Count("id", filter=Q(kind="circuit_trial"), distinct=True),
-        )
-        .order_by("-events", "region__path")
-    )
+    end = parse_date(request.GET.get("end", "")) or timezone.localdate()
+    start = parse_date(request.GET.get("start", "")) or end - timedelta(days=365)
     return render(
-        request,
-        "outreach/event_report.html",
-        {"per_officer": per_officer, "per_place": per_place, "start": start, "end": end},
+        request, "outreach/event_report.html", selectors.event_report(actor=actor, start=start, end=end)
     )
 
 
 @login_required
 def rules(request: HttpRequest) -> HttpResponse:
-    staff(request)
-    rows = VisitRule.objects.select_related("care_tag", "county").order_by(
-        "-is_active", "applies_to", "interval_days"
-    )
+    actor = staff(request)
     return render(
         request,
         "outreach/rules.html",
-        {"rows": rows, "boards": NoticeBoard.objects.none(), "events": OutreachEvent.objects.none()},
+        {
+            "rows": selectors.visit_rule_list(),
+            "may_edit": actor.is_admin or actor.role == Role.LEADER,
+            "generation": DutyGeneration.objects.filter(finished_at__isnull=False).first(),
+        },
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Add or change a visit rule (leaders: rules of a county in their scope; administrators: any)."""
+    actor = staff(request)
+    if not (actor.is_admin or actor.role == Role.LEADER):
+        raise PermissionDenied
+    rule = selectors.visit_rule_get(pk=pk) if pk else None
+    initial = {"version": rule.version} if rule else {"applies_to": "household", "is_active": True}
+    if rule:
+        initial.update(
+            name=rule.name,
+            applies_to=rule.applies_to,
+            interval_days=rule.interval_days,
+            care_tag=rule.care_tag,
+            household_area=rule.household_area,
+            organization_kind=rule.organization_kind,
+            county=rule.county.code if rule.county else "",
+            is_active=rule.is_active,
+        )
+    form = RuleForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        v = form.cleaned_data
+        county = Region.objects.filter(code=v["county"].strip()).first() if v["county"].strip() else None
+        if v["county"].strip() and county is None:
+            form.add_error("county", _("No region with this code."))
+        else:
+            try:
+                visit_rule_save(
+                    actor=actor,
+                    rule=rule,
+                    expected_version=v.get("version"),
+                    name=v["name"],
+                    applies_to=v["applies_to"],
+                    interval_days=v["interval_days"],
+                    care_tag=v["care_tag"],
+                    household_area=v["household_area"],
+                    organization_kind=v["organization_kind"],
+                    county=county,
+                    is_active=v["is_active"],
+                )
+            except DomainError as exc:
+                show_errors(request, form, exc)
+            else:
+                messages.success(
+                    request, _("Rule saved. The due lists follow it from their next generation.")
+                )
+                return redirect("outreach:rules")
+    return render(request, "outreach/rule_form.html", {"form": form, "rule": rule})

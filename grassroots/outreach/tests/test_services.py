@@ -285,7 +285,16 @@ def test_events_and_outcomes(world):
     )
     assert (event.status, event.attendance, list(event.requests.all())) == ("held", 40, [request])
     with pytest.raises(Conflict):
-        event_record_outcome(actor=w.user_officer_a1, event=event, status="cancelled", expected_version=1)
+        event_record_outcome(
+            actor=w.user_officer_a1, event=event, status="held", attendance=41, expected_version=1
+        )
+    with pytest.raises(ValidationFailed) as exc:  # the cases heard stay linked: it was not cancelled
+        event_record_outcome(actor=w.user_officer_a1, event=event, status="cancelled", expected_version=2)
+    assert fields(exc) == {("requests", None)}
+    with pytest.raises(Forbidden):  # an officer who is not among its officers
+        event_record_outcome(
+            actor=w.user_officer_a2, event=event, status="held", attendance=1, expected_version=2
+        )
     with pytest.raises(Forbidden):
         event_create(actor=w.resident_user, data=data)
 
