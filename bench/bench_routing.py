@@ -39,7 +39,12 @@ if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
 from grassroots.routing import model as routing_model  # noqa: E402
-from grassroots.routing.data import LabelledText, load_gov_messages, load_lawbench_disputes  # noqa: E402
+from grassroots.routing.data import (  # noqa: E402
+    LabelledText,
+    load_english_sample,
+    load_gov_messages,
+    load_lawbench_disputes,
+)
 from grassroots.routing.evaluation import plain_text, plain_tfidf  # noqa: E402
 from grassroots.routing.model import (  # noqa: E402
     CLASSIFIERS,
@@ -52,6 +57,11 @@ from grassroots.routing.rules import DISPUTE_TYPE_RULES, GOV_DEPARTMENT_RULES, K
 DATASETS: dict[str, tuple[str, Callable[[], list[LabelledText]], KeywordRules]] = {
     "gov": ("government messages, 7 departments", load_gov_messages, GOV_DEPARTMENT_RULES),
     "disputes": ("legal consultations, 20 dispute types", load_lawbench_disputes, DISPUTE_TYPE_RULES),
+    "english": (
+        "English requests written for the project, 7 departments",
+        load_english_sample,
+        GOV_DEPARTMENT_RULES,
+    ),
 }
 
 
@@ -220,6 +230,54 @@ def bench_dataset(key: str, folds: int, repeats: int, candidates: bool, seed: in
     return results
 
 
+def bench_english_zero_shot(seed: int) -> list[dict[str, Any]]:
+    """English text before any English history: the model trained on the Chinese messages (its multilingual
+    title embedding is the only part that can carry over), the keyword rules alone (their English terms),
+    and both together, on the English sample; next to the majority class of the sample."""
+    chinese = load_gov_messages()
+    english = load_english_sample()
+    truth = [e.label for e in english]
+    texts = [RequestText(e.title, e.body) for e in english]
+    model = RoutingModel(rules=GOV_DEPARTMENT_RULES, random_state=seed)
+    model.fit([RequestText(e.title, e.body) for e in chinese], [e.label for e in chinese])
+    title = "English sample, trained on the Chinese gov messages only"
+    results: list[dict[str, Any]] = []
+
+    def add(name: str, predicted: Sequence[str], top3: float | None = None) -> None:
+        for metric, value in (
+            ("accuracy", float(accuracy_score(truth, predicted))),
+            ("macro_f1", float(f1_score(truth, predicted, average="macro", zero_division=0))),
+        ):
+            results.append(
+                {"name": f"routing.english_zero_shot.{name}.{metric}", "value": round(value, 4), "unit": metric,
+                 "notes": f"{title}; {len(english)} texts"}
+            )  # fmt: skip
+        if top3 is not None:
+            results.append(
+                {"name": f"routing.english_zero_shot.{name}.top3_accuracy", "value": round(top3, 4),
+                 "unit": "top-3 accuracy", "notes": title}
+            )  # fmt: skip
+
+    majority = max(set(truth), key=truth.count)
+    add("majority", [majority] * len(truth))
+    for name, use_rules in (("project", False), ("project_with_rules", True)):
+        suggestions = model.suggest_many(texts, 3, use_rules=use_rules)
+        hits = [routing_model.top_k_hit(s, t) for s, t in zip(suggestions, truth, strict=True)]
+        add(name, [s[0].label for s in suggestions], float(np.mean(hits)))
+    rules_only = []
+    for text in texts:
+        labels = list(dict.fromkeys(rule.label for rule in GOV_DEPARTMENT_RULES))
+        outcome = GOV_DEPARTMENT_RULES.apply(text.full_text, {label: 1 / len(labels) for label in labels})
+        rules_only.append(max(outcome.probabilities, key=outcome.probabilities.get) if outcome.fired else "")
+    add("rules_only", rules_only)
+    fired = sum(1 for label in rules_only if label)
+    results.append(
+        {"name": "routing.english_zero_shot.rules_only.coverage", "value": round(fired / len(texts), 4),
+         "unit": "share", "notes": "share of the English texts on which at least one keyword rule fired"}
+    )  # fmt: skip
+    return results
+
+
 def run(options: Any) -> list[dict[str, Any]]:
     folds = int(getattr(options, "folds", 5) or 5)
     repeats = int(getattr(options, "repeats", 3) or 3)
@@ -236,6 +294,18 @@ def run(options: Any) -> list[dict[str, Any]]:
             except FileNotFoundError as error:
                 results.append(
                     {"name": f"routing.{key}", "value": None, "unit": "", "notes": f"skipped: {error}"}
+                )
+        if "english" in wanted:
+            try:
+                results.extend(bench_english_zero_shot(seed))
+            except FileNotFoundError as error:
+                results.append(
+                    {
+                        "name": "routing.english_zero_shot",
+                        "value": None,
+                        "unit": "",
+                        "notes": f"skipped: {error}",
+                    }
                 )
     return results
 
