@@ -287,6 +287,32 @@ def _finish(rng: random.Random, record: HistoricalRequest, now: datetime, county
     record.closed_at = first_call + timedelta(minutes=5)
 
 
+DEMO_OPEN_WORK = 8
+
+
+def _demo_work(rng: random.Random, records: list[HistoricalRequest], county: _County, now: datetime) -> None:
+    """However small the demo, the demo officer (filing centre) has open work of their own, some of it
+    overdue: recent requests led by the filing centre and assigned to them, assigned or in progress."""
+    officer, user = county.demo["officer"]
+    if not (officer and county.filing):
+        return
+    mine = [r for r in records if r.assignee_id == officer and r.status in (S.ASSIGNED, S.IN_PROGRESS)]
+    recent = [
+        r
+        for r in records
+        if r.assignee_id != officer
+        and not r.is_anonymous
+        and r.lead_unit_id is not None
+        and timedelta(days=1) < now - r.created_at < timedelta(days=25)
+    ]
+    for record in rng.sample(recent, k=min(max(DEMO_OPEN_WORK - len(mine), 0), len(recent))):
+        record.lead_unit_id, record.assignee_id, record.handler_user_id = county.filing, officer, user
+        record.leader_user_id = county.leader_user
+        record.status = _pick(rng, {S.IN_PROGRESS: 3, S.ASSIGNED: 1})
+        record.resolved_at = record.closed_at = None
+        record.outcome, record.reason, record.follow_ups = "", "", []
+
+
 def _duplicates(rng: random.Random, records: list[HistoricalRequest], share: float) -> None:
     """并单: the same matter raised again through another channel within days, linked into the first."""
     candidates = [i for i, r in enumerate(records) if r.status not in (S.REJECTED, S.REDIRECTED)]
@@ -437,6 +463,7 @@ def step_casework(ctx: DemoContext) -> dict[str, int]:
             _record(rng, when, county, texts, categories, dispute_codes, now)
             for when in _Calendar(ctx.as_of).moments(rng, total)
         ]
+        _demo_work(rng, records, county, now)
         _duplicates(rng, records, 0.03)
         result = requests_write_history(
             actor=None, records=records, source="demo", rng=ctx.rng("casework.codes", territory.code),
@@ -460,6 +487,11 @@ def reset(manifest: DemoManifest) -> dict[str, int]:
     counties = list(Region.objects.filter(code__in=manifest.county_codes).values_list("id", flat=True))
     requests = Request.objects.filter(county_id__in=counties)
     removed = {"requests": 0}
+    from grassroots.routing.models import RoutingDecision, RoutingSuggestion
+
+    # Requests registered on the demo's pages afterwards carry routing suggestions and decisions too.
+    for model in (RoutingDecision, RoutingSuggestion):
+        raw_delete(model.objects.filter(request__in=requests))
     for model in (ClockAlert, FollowUp, RequestEvent, RequestUnit, Agreement, LitigationHandOff):
         raw_delete(model.objects.filter(request__in=requests))
     sessions = MediationSession.objects.filter(request__in=requests)

@@ -69,7 +69,32 @@ def stale(request: HttpRequest, item: Request) -> bool:
 
 
 def _field_message(message: str) -> str:
-    labels = {"is required": _("is required"), "is not a phone number": _("is not a phone number")}
+    """The services' field messages (English, as the API gives them) in the page's language."""
+    labels = {
+        "is required": _("is required"),
+        "is not a phone number": _("is not a phone number"),
+        "is required unless the request is anonymous": _("is required unless the request is anonymous"),
+        "anonymous requests come only through public channels": _(
+            "anonymous requests come only through public channels"
+        ),
+        "a dispute needs identified parties": _("a dispute needs identified parties"),
+        "must be a county, township or village": _("must be a county, township or village"),
+        "does not belong to this place": _("does not belong to this place"),
+        "is outside your county": _("is outside your county"),
+        "is not a configured dispute type": _("is not a configured dispute type"),
+        "say why the reporter is dissatisfied": _("say why the reporter is dissatisfied"),
+        "is only given when the reporter was reached": _("is only given when the reporter was reached"),
+        "an agreement needs an applicant and a respondent": _(
+            "an agreement needs an applicant and a respondent"
+        ),
+        "record the mediation session first": _("record the mediation session first"),
+        "cannot be in the future": _("cannot be in the future"),
+        "at least one mediator": _("at least one mediator"),
+        "the court's case number is required": _("the court's case number is required"),
+        "is required unless a resident or organisation is chosen": _(
+            "is required unless a resident or organisation is chosen"
+        ),
+    }
     return labels.get(message, message)
 
 
