@@ -253,3 +253,14 @@ ROLE_LABELS = {
     "hr": _("Political / HR department"),
     "admin": _("Administrator"),
 }
+
+# Open311 GeoReport v2 (docs/open311.md). A jurisdiction id, when set, must match a given one (404
+# otherwise); OPEN311_REQUIRE_JURISDICTION also refuses a missing one (400). POSTs per client address and
+# key: OPEN311_POST_LIMIT in OPEN311_POST_WINDOW seconds. Bodies over OPEN311_MAX_POST_BYTES are refused.
+OPEN311_JURISDICTION_ID = env("OPEN311_JURISDICTION_ID", "")
+OPEN311_REQUIRE_JURISDICTION = env_bool("OPEN311_REQUIRE_JURISDICTION", False)
+OPEN311_POST_LIMIT = (int(env("OPEN311_POST_LIMIT", "60")), int(env("OPEN311_POST_WINDOW", "60")))
+OPEN311_MAX_POST_BYTES = int(env("OPEN311_MAX_POST_BYTES", "65536"))
+OPEN311_CONTACT = env("OPEN311_CONTACT", "")
+OPEN311_KEY_SERVICE = env("OPEN311_KEY_SERVICE", "API keys are issued by the administrator")
+OPEN311_CHANGESET = env("OPEN311_CHANGESET", "2025-01-01T00:00:00Z")

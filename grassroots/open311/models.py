@@ -20,6 +20,7 @@ CODE_VALIDATOR = RegexValidator(
 class ServiceType(models.TextChoices):
     REALTIME = "realtime", _("Realtime: the request id is returned at once")
     BATCH = "batch", _("Batch: a token is returned, the id is looked up with it")
+    BLACKBOX = "blackbox", _("Blackbox: neither id nor token is returned")
 
 
 class Datatype(models.TextChoices):

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+from django.core.validators import EmailValidator, URLValidator
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -22,8 +22,14 @@ MAX_DESCRIPTION = 4000
 MAX_ATTRIBUTE_VALUE = 4000
 MAX_ATTRIBUTES = 100
 _HTML = re.compile(r"<\s*/?\s*[A-Za-z!?][^>]*>|&[A-Za-z]+;|&#\d+;")
+# Control characters other than tab and line breaks: not text, and XML 1.0 cannot carry them.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ATTRIBUTE_KEY = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
 _url = URLValidator(schemes=["http", "https"])
+_email = EmailValidator()
+# Dates a client may ask about: wide enough for any archive, narrow enough that a 90-day window around
+# them stays a valid date.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 
 def w3_datetime(name: str, value: str, errors: list[FieldError]) -> datetime | None:
@@ -43,6 +49,9 @@ def w3_datetime(name: str, value: str, errors: list[FieldError]) -> datetime | N
             errors.append(FieldError(name, "is not a W3C datetime such as 2024-05-01T00:00:00Z"))
             return None
         parsed = datetime(day.year, day.month, day.day)
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        errors.append(FieldError(name, f"must be between the years {FIRST_YEAR} and {LAST_YEAR}"))
+        return None
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)
     return parsed
@@ -55,6 +64,8 @@ def plain_text(name: str, value: str, limit: int, errors: list[FieldError], *, o
         errors.append(FieldError(name, f"is {len(value)} characters long; at most {limit} are accepted"))
     if _HTML.search(value):
         errors.append(FieldError(name, "may not contain HTML or code"))
+    if _CONTROL.search(value):
+        errors.append(FieldError(name, "may not contain control characters"))
     if one_line and "\n" in value:
         errors.append(FieldError(name, "must be a single line"))
     return value
@@ -72,6 +83,27 @@ def media_url(value: str, errors: list[FieldError], name: str = "media_url") -> 
     except ValidationError:
         errors.append(FieldError(name, "is not an http(s) URL"))
         return ""
+    return value
+
+
+def short_code(name: str, value: str, limit: int, errors: list[FieldError]) -> str:
+    """An identifier the client keeps for its own records (address_id, device_id, …): one line, bounded."""
+    value = (value or "").strip()
+    if len(value) > limit:
+        errors.append(FieldError(name, f"is {len(value)} characters long; at most {limit} are accepted"))
+    elif _CONTROL.search(value) or "\n" in value:
+        errors.append(FieldError(name, "must be a single line without control characters"))
+    return value
+
+
+def email(value: str, errors: list[FieldError]) -> str:
+    value = (value or "").strip()
+    if not value:
+        return ""
+    try:
+        _email(value)
+    except ValidationError:
+        errors.append(FieldError("email", "is not an email address"))
     return value
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from grassroots.casework.models import Request, RequestEvent, RequestUnit, UnitRole
 
@@ -42,12 +43,12 @@ def service_dict(service: Service) -> dict[str, Any]:
 
 
 _DATATYPE_HELP = {
-    "string": "A single line of text",
-    "number": "A number",
-    "datetime": "A date and time in ISO 8601, e.g. 2024-05-01T09:30:00+08:00",
-    "text": "Text; line breaks allowed",
-    "singlevaluelist": "One key from values",
-    "multivaluelist": "One or more keys from values, as attribute[code][]",
+    "string": gettext_lazy("A single line of text"),
+    "number": gettext_lazy("A number"),
+    "datetime": gettext_lazy("A date and time in ISO 8601, e.g. 2024-05-01T09:30:00+08:00"),
+    "text": gettext_lazy("Text; line breaks allowed"),
+    "singlevaluelist": gettext_lazy("One key from values"),
+    "multivaluelist": gettext_lazy("One or more keys from values, as attribute[code][]"),
 }
 
 
@@ -61,7 +62,7 @@ def definition_dict(service: Service) -> dict[str, Any]:
             "code": attribute.code,
             "datatype": attribute.datatype,
             "required": attribute.required,
-            "datatype_description": attribute.datatype_description or _DATATYPE_HELP[attribute.datatype],
+            "datatype_description": attribute.datatype_description or str(_DATATYPE_HELP[attribute.datatype]),
             "order": attribute.order or position,
             "description": attribute.description,
         }
@@ -93,7 +94,7 @@ def request_filter(
 ) -> QuerySet[Request]:
     """GET requests: a list of ids overrides every other filter; otherwise services, statuses and the
     window on requested_datetime. Newest first."""
-    qs = published_requests()
+    qs = published_requests().select_related("category")
     if ids:
         return qs.filter(tracking_code__in=ids).order_by("-created_at", "-id")
     if service_codes:
@@ -135,7 +136,8 @@ def _lead_units(request_ids: list[int]) -> dict[int, str]:
     )
 
 
-def _notice(service: Service | None, request: Request) -> str:
+def notice(service: Service | None, request: Request) -> str:
+    """The service's own notice, or while the request is open the deadline it is on."""
     if service is not None and service.notice:
         return service.notice
     if request.due_at and request.status in statuses.OPEN:
@@ -150,7 +152,8 @@ def request_dicts(requests: Iterable[Request]) -> list[dict[str, Any]]:
     requests = list(requests)
     ids = [r.id for r in requests]
     submissions = {
-        s.request_id: s for s in Submission.objects.filter(request_id__in=ids).select_related("service")
+        s.request_id: s
+        for s in Submission.objects.filter(request_id__in=ids).select_related("service__category")
     }
     by_category = _services_by_category()
     last = _last_events(ids)
@@ -165,11 +168,18 @@ def request_dicts(requests: Iterable[Request]) -> list[dict[str, Any]]:
     return result
 
 
+def _updated_at(request: Request, event: RequestEvent | None) -> datetime:
+    """Last modified; for a closed request the spec asks for the time it was closed: its last status change."""
+    if event is not None and statuses.public_status(request.status) == "closed":
+        return event.at
+    return request.updated_at
+
+
 def _status_notes(request: Request, event: RequestEvent | None) -> str:
     extended = statuses.current_status(request.status, request.outcome)
     note = str(statuses.STATUS_LABELS[extended])
     if event is not None and event.reason and not request.is_confidential:
-        note = f"{note}: {event.reason}"
+        note = _("%(status)s: %(reason)s") % {"status": note, "reason": event.reason}
     return note
 
 
@@ -190,9 +200,9 @@ def _request_dict(
         "service_code": service.service_code if service else "",
         "description": description,
         "agency_responsible": lead,
-        "service_notice": _notice(service, request) or None,
+        "service_notice": notice(service, request) or None,
         "requested_datetime": w3(request.created_at),
-        "updated_datetime": w3(request.updated_at),
+        "updated_datetime": w3(_updated_at(request, event)),
         "expected_datetime": w3(request.due_at),
         "address": None if secret else (request.address or None),
         "address_id": None if secret or not submission else (submission.address_id or None),
@@ -211,56 +221,52 @@ def submission_by_token(token: str) -> Submission | None:
     return Submission.objects.select_related("request").filter(token=token).first()
 
 
-def update_list(*, start: datetime, end: datetime, ids: list[str] | None = None) -> list[dict[str, Any]]:
-    """GET servicerequestupdates: each visible casework event (stable update_id: the event's id) and each
-    comment posted without a status change ("c" and its id), oldest first."""
+def update_list(
+    *, start: datetime, end: datetime, ids: list[str] | None = None, offset: int = 0, limit: int = 1000
+) -> list[dict[str, Any]]:
+    """GET servicerequestupdates, oldest first: each casework event a client sees (its stable update_id is
+    the event's id) and each comment posted without a status change ("c" and its id). Each source is read
+    in order up to ``offset + limit`` rows and the two are merged, so a page costs its depth, never the
+    whole window."""
     requests = published_requests()
     if ids:
         requests = requests.filter(tracking_code__in=ids)
-    events = (
-        RequestEvent.objects.filter(request__in=requests, at__gte=start, at__lte=end)
+    take = offset + limit
+    events = list(
+        RequestEvent.objects.filter(
+            request__in=requests, at__gte=start, at__lte=end, action__in=statuses.LISTED_ACTIONS
+        )
         .select_related("request")
-        .order_by("at", "id")
+        .order_by("at", "id")[:take]
     )
-    comments = PostedUpdate.objects.filter(
-        request__in=requests, event__isnull=True, created_at__gte=start, created_at__lte=end
-    ).select_related("request")
-    posted = {
-        p.event_id: p
-        for p in PostedUpdate.objects.filter(request__in=requests, event__isnull=False).filter(
-            event__at__gte=start, event__at__lte=end
+    comments = list(
+        PostedUpdate.objects.filter(
+            request__in=requests, event__isnull=True, created_at__gte=start, created_at__lte=end
         )
-    }
-    rows: list[tuple[datetime, str, dict[str, Any]]] = []
-    for event in events:
-        post = posted.get(event.id)
-        extended = post.status if post else statuses.event_status(event.action, event.data)
-        if extended is None:
-            continue
-        rows.append(
-            (
-                event.at,
-                f"e{event.id:012d}",
-                _update_dict(str(event.id), event.request, extended, event.at, event.reason, post),
-            )
-        )
-    for comment in comments:
-        rows.append(
-            (
-                comment.created_at,
-                f"c{comment.id:012d}",
+        .select_related("request")
+        .order_by("created_at", "id")[:take]
+    )
+    rows: list[tuple[datetime, int, int, Any]] = [(e.at, 0, e.id, e) for e in events]
+    rows += [(c.created_at, 1, c.id, c) for c in comments]
+    rows.sort(key=lambda row: row[:3])
+    page = rows[offset:take]
+    event_ids = [row[2] for row in page if row[1] == 0]
+    posted = {p.event_id: p for p in PostedUpdate.objects.filter(event_id__in=event_ids)} if event_ids else {}
+    result = []
+    for _at, source, _id, item in page:
+        if source == 1:
+            result.append(
                 _update_dict(
-                    f"c{comment.id}",
-                    comment.request,
-                    comment.status,
-                    comment.created_at,
-                    comment.description,
-                    comment,
-                ),
+                    f"c{item.id}", item.request, item.status, item.created_at, item.description, item
+                )
             )
+            continue
+        post = posted.get(item.id)
+        extended = post.status if post else statuses.event_status(item.action, item.data)
+        result.append(
+            _update_dict(str(item.id), item.request, extended or "OPEN", item.at, item.reason, post)
         )
-    rows.sort(key=lambda row: (row[0], row[1]))
-    return [row[2] for row in rows]
+    return result
 
 
 def _update_dict(

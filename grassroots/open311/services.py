@@ -16,7 +16,7 @@ from django.utils import timezone
 from grassroots.casework.models import Channel, Request
 from grassroots.casework.services import IntakeInput, request_intake, request_transition
 from grassroots.common.audit import audit_record
-from grassroots.common.errors import FieldError, ValidationFailed
+from grassroots.common.errors import FieldError, NotFound, ValidationFailed
 from grassroots.common.scoping import Actor, actor_for, as_actor
 from grassroots.territory.models import Grid, Region, RegionLevel
 from grassroots.workforce.models import Officer, Unit
@@ -43,6 +43,18 @@ def api_key_issue(*, actor: Actor | Any, name: str, owner: Any, region: Region) 
         errors.append(FieldError("region", "must be a county, township or village"))
     if not getattr(owner, "is_active", False):
         errors.append(FieldError("owner", "must be an active user"))
+    else:
+        acting = actor_for(owner)
+        covers = acting.is_admin or (
+            acting.is_staff_officer and any(region.path.startswith(p) for p in acting.county_paths)
+        )
+        if not covers:
+            # The key acts as its owner: requests it posts in the area must be ones the owner may register.
+            errors.append(
+                FieldError(
+                    "owner", f"must be an administrator or an officer or leader serving in {region.name}"
+                )
+            )
     if errors:
         raise ValidationFailed("Key not issued", errors)
     prefix = secrets.token_hex(4)
@@ -248,7 +260,14 @@ def open311_update_post(
     reason = (description or str(statuses.STATUS_LABELS[status]))[:1000]
     try:
         with transaction.atomic():
-            current = Request.objects.select_related("category__default_unit").get(pk=request.pk)
+            current = (
+                Request.objects.visible_to(actor)
+                .select_related("category__default_unit")
+                .filter(pk=request.pk)
+                .first()
+            )
+            if current is None:  # outside the key owner's scope: answered exactly like a missing request
+                raise NotFound(f"service_request_id {request.tracking_code!r} not found")
             event = None
             if not statuses.is_comment(status, current.status, current.outcome):
                 steps = statuses.plan(status, current.status)

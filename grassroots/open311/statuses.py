@@ -53,6 +53,10 @@ ACTION_STATUS = {
     str(Action.REOPEN_DISSATISFIED): "REOPEN",
 }
 
+# The casework actions GET servicerequestupdates lists (the others, a paused clock or an extension, are
+# steps a client need not see).
+LISTED_ACTIONS = (*ACTION_STATUS, str(Action.RESOLVE))
+
 STATUS_LABELS = {
     "OPEN": _("Registered"),
     "INVESTIGATING": _("Accepted and being looked into"),

@@ -5,8 +5,9 @@ from django.urls import path, re_path
 from . import views
 
 app_name = "open311"
-FMT = r"\.(?P<fmt>[A-Za-z0-9]+)$"
-ID = r"(?P<code>[A-Za-z0-9_.\-]{1,64}?)"
+FMT = r"\.(?P<fmt>[^/.]+)$"
+# Any name up to the last dot: the view answers 404 for an unknown one and 400 for an unknown format.
+ID = r"(?P<code>[^/]{1,200}?)"
 
 urlpatterns = [
     path("", views.root, name="root"),
@@ -16,6 +17,8 @@ urlpatterns = [
     re_path(r"^requests" + FMT, views.requests_view, name="requests"),
     re_path(r"^requests/" + ID + FMT, views.request_detail, name="request"),
     re_path(r"^request/" + ID + FMT, views.request_detail, name="request-singular"),
-    re_path(r"^tokens/(?P<token>[A-Za-z0-9]{1,64})" + FMT, views.token_detail, name="token"),
+    re_path(r"^tokens/(?P<token>[^/]{1,200}?)" + FMT, views.token_detail, name="token"),
     re_path(r"^servicerequestupdates" + FMT, views.updates_view, name="updates"),
+    # Last: anything else under the endpoint answers 404 in the spec's error list, not an HTML page.
+    re_path(r"^(?P<path>.+)$", views.not_found, name="not-found"),
 ]

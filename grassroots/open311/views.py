@@ -3,12 +3,15 @@ by the ``.xml`` / ``.json`` suffix, errors as the spec's list (400 / 403 / 404, 
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import reverse
 from django.utils import timezone
@@ -19,19 +22,25 @@ from grassroots.casework import throttle
 from grassroots.common.errors import Conflict, DomainError, FieldError, Forbidden, NotFound
 
 from . import params, selectors, services
-from .models import ApiKey
+from .models import ApiKey, ServiceType
 from .render import FORMATS, ITEM_TAGS, errors_response, respond
 
 WINDOW = timedelta(days=90)
 MAX_RESULTS = 1000
+MAX_SERVICE_CODES = 100
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 
 
 class Open311Error(Exception):
-    def __init__(self, status: int, *errors: str | tuple[int, str]):
+    """An answer in the spec's error list. ``status`` is the HTTP status: 404 for what does not exist, 403
+    for a missing or wrong api_key, 400 for anything else; each error's body code may be more specific
+    (405 wrong method, 409 conflict, 413 too large, 429 too many requests), as the spec allows."""
+
+    def __init__(self, status: int, *errors: str | tuple[int, str], headers: dict[str, str] | None = None):
         super().__init__(errors)
         self.status = status
         self.errors = [e if isinstance(e, tuple) else (status, e) for e in errors]
+        self.headers = headers or {}
 
 
 def _field_errors(errors: list[FieldError], status: int = 400) -> Open311Error:
@@ -40,7 +49,9 @@ def _field_errors(errors: list[FieldError], status: int = 400) -> Open311Error:
 
 def _from_domain(error: DomainError) -> Open311Error:
     if isinstance(error, Forbidden):
-        return Open311Error(403, str(error.message))
+        # The key is valid but the casework rules refuse its owner this step: HTTP 403 is the api_key's
+        # status in the spec, so this is a 400 whose body code says 403.
+        return Open311Error(400, (403, str(error.message)))
     if isinstance(error, NotFound):
         return Open311Error(404, str(error.message))
     if error.errors:
@@ -50,10 +61,24 @@ def _from_domain(error: DomainError) -> Open311Error:
 
 
 def _params(request: HttpRequest) -> QueryDict:
-    """Query string and form body together (clients put api_key and jurisdiction_id in either)."""
-    merged = request.GET.copy()
-    for key in request.POST:
-        merged.setlist(key, request.POST.getlist(key))
+    """Query string and form body together (clients put api_key and jurisdiction_id in either). A NUL
+    character is refused here, for every parameter: it is not text, and PostgreSQL cannot store it."""
+    limit = int(getattr(settings, "OPEN311_MAX_POST_BYTES", 65536))
+    if request.method == "POST":
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if not length.isascii() or not length.isdigit() or int(length) > limit:
+            raise Open311Error(400, (413, f"the request body is larger than {limit} bytes"))
+    try:
+        merged = request.GET.copy()
+        for key in request.POST:
+            merged.setlist(key, request.POST.getlist(key))
+    except SuspiciousOperation as error:  # too many fields, or a body Django refuses to read
+        raise Open311Error(400, (413, f"the request body was refused: {error}")) from None
+    bad = sorted({key for key in merged if "\x00" in key or any("\x00" in v for v in merged.getlist(key))})
+    if bad:
+        raise Open311Error(
+            400, *[f"{key.replace(chr(0), '?')}: may not contain a NUL character" for key in bad]
+        )
     return merged
 
 
@@ -70,6 +95,13 @@ def _check_jurisdiction(data: QueryDict) -> None:
         raise Open311Error(404, f"jurisdiction_id {given!r} not found")
 
 
+def _error_response(fmt: str, error: Open311Error) -> HttpResponse:
+    response = errors_response(fmt, error.status, error.errors)
+    for name, value in error.headers.items():
+        response[name] = value
+    return response
+
+
 def endpoint(*methods: str) -> Callable:
     """Format, method and jurisdiction checks, and every error rendered as the spec's list."""
 
@@ -78,23 +110,26 @@ def endpoint(*methods: str) -> Callable:
         @never_cache
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, fmt: str, **kwargs: Any) -> HttpResponse:
+            fmt = fmt.lower()
             shown = fmt if fmt in FORMATS else "xml"
             try:
                 if fmt not in FORMATS:
                     raise Open311Error(400, f"format {fmt!r} is not served: use .xml or .json")
                 if request.method not in methods:
-                    raise Open311Error(405, f"{request.method} is not allowed here")
+                    raise Open311Error(
+                        400,
+                        (405, f"{request.method} is not allowed here: use {' or '.join(methods)}"),
+                        headers={"Allow": ", ".join(methods)},
+                    )
                 data = _params(request)
                 _check_jurisdiction(data)
+                if any(_CONTROL.search(value) for value in kwargs.values()):
+                    raise Open311Error(404, "no such resource: the address holds a control character")
                 return view(request, data, shown, *args, **kwargs)
             except Open311Error as error:
-                response = errors_response(shown, error.status, error.errors)
+                return _error_response(shown, error)
             except DomainError as error:
-                converted = _from_domain(error)
-                response = errors_response(shown, converted.status, converted.errors)
-            if response.status_code == 405:
-                response["Allow"] = ", ".join(methods)
-            return response
+                return _error_response(shown, _from_domain(error))
 
         return wrapper
 
@@ -112,14 +147,25 @@ def _key(data: QueryDict, doing: str) -> ApiKey:
 
 
 def _throttle(request: HttpRequest, key_hint: str) -> None:
+    """POSTs per client address and key prefix; over the limit: 400 with body code 429 and Retry-After."""
     limit, window = getattr(settings, "OPEN311_POST_LIMIT", (60, 60))
-    scope = f"open311-post:{key_hint.split('_')[1] if key_hint.count('_') >= 2 else '-'}"
-    if not throttle.hit(request, scope=scope, limit=limit, window_seconds=window):
-        raise Open311Error(429, f"too many requests: at most {limit} in {window} seconds")
+    parts = key_hint.split("_")
+    prefix = parts[1] if len(parts) >= 3 and parts[1].isalnum() and len(parts[1]) <= 16 else "-"
+    if not throttle.hit(request, scope=f"open311-post:{prefix}", limit=limit, window_seconds=window):
+        retry = int(window - time.time() % window) + 1
+        raise Open311Error(
+            400,
+            (429, f"too many requests: at most {limit} in {window} seconds; retry in {retry} s"),
+            headers={"Retry-After": str(retry)},
+        )
 
 
 def _csv(data: QueryDict, name: str) -> list[str]:
     return [v.strip() for raw in data.getlist(name) for v in raw.split(",") if v.strip()]
+
+
+_WHOLE = re.compile(r"[0-9]{1,9}")
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 def _page(data: QueryDict, errors: list[FieldError]) -> tuple[int, int]:
@@ -127,7 +173,7 @@ def _page(data: QueryDict, errors: list[FieldError]) -> tuple[int, int]:
     numbers = []
     for name, default, top in (("page", 1, 10**6), ("page_size", MAX_RESULTS, MAX_RESULTS)):
         raw = (data.get(name) or "").strip()
-        value = int(raw) if raw.isdigit() else (default if not raw else -1)
+        value = int(raw) if _WHOLE.fullmatch(raw) else (default if not raw else -1)
         if not 1 <= value <= top:
             errors.append(FieldError(name, f"must be a whole number from 1 to {top}"))
             value = default
@@ -144,7 +190,7 @@ def _window(data: QueryDict, errors: list[FieldError], *, limit_span: bool) -> t
     if start is None:
         start = end - WINDOW
     if end is None:
-        end = min(start + WINDOW, timezone.now()) if limit_span else timezone.now()
+        end = max(start, min(start + WINDOW, timezone.now())) if limit_span else max(start, timezone.now())
     if end < start:
         errors.append(FieldError("end_date", "is before start_date"))
     elif limit_span and end - start > WINDOW:
@@ -191,23 +237,24 @@ def service_definition(request: HttpRequest, data: QueryDict, fmt: str, code: st
 def requests_view(request: HttpRequest, data: QueryDict, fmt: str) -> HttpResponse:
     if request.method == "POST":
         return _create(request, data, fmt)
+    ids = _csv(data, "service_request_id")
+    if ids:  # "This overrides all other arguments": no other filter, window or paging applies.
+        rows = list(selectors.request_filter(ids=ids[:MAX_RESULTS]))
+        return respond(fmt, "service_requests", selectors.request_dicts(rows), ITEM_TAGS)
     errors: list[FieldError] = []
     page, size = _page(data, errors)
-    ids = _csv(data, "service_request_id")
-    wanted = _csv(data, "status")
+    wanted = [s.lower() for s in _csv(data, "status")]
     if any(s not in ("open", "closed") for s in wanted):
         errors.append(FieldError("status", "must be open, closed or both (comma separated)"))
+    codes = _csv(data, "service_code")
+    if len(codes) > MAX_SERVICE_CODES:
+        errors.append(FieldError("service_code", f"at most {MAX_SERVICE_CODES} codes at once"))
     start, end = _window(data, errors, limit_span=True)
     if errors:
         raise _field_errors(errors)
-    if ids:
-        qs = selectors.request_filter(ids=ids[:MAX_RESULTS])
-    else:
-        qs = selectors.request_filter(
-            service_codes=_csv(data, "service_code"), status=wanted, start=start, end=end
-        )
+    qs = selectors.request_filter(service_codes=codes, status=wanted, start=start, end=end)
     offset = (page - 1) * size
-    rows = list(qs.select_related("category")[offset : offset + size])
+    rows = list(qs[offset : offset + size])
     return respond(fmt, "service_requests", selectors.request_dicts(rows), ITEM_TAGS)
 
 
@@ -222,7 +269,7 @@ def _create(request: HttpRequest, data: QueryDict, fmt: str) -> HttpResponse:
     lat = params.coordinate("lat", data.get("lat", ""), 90, errors)
     lon = params.coordinate("long", data.get("long", ""), 180, errors)
     address = params.plain_text("address_string", data.get("address_string", ""), 255, errors, one_line=True)
-    address_id = (data.get("address_id") or "").strip()
+    address_id = params.short_code("address_id", data.get("address_id", ""), 64, errors)
     if (lat is None) != (lon is None):
         errors.append(FieldError("lat/long", "both lat and long are needed"))
     if lat is None and not address and not address_id:
@@ -233,7 +280,12 @@ def _create(request: HttpRequest, data: QueryDict, fmt: str) -> HttpResponse:
     media = params.media_url(data.get("media_url", ""), errors)
     person = {
         name: params.plain_text(name, data.get(name, ""), limit, errors, one_line=True)
-        for name, limit in (("first_name", 50), ("last_name", 50), ("email", 254), ("phone", 30))
+        for name, limit in (("first_name", 50), ("last_name", 50), ("phone", 30))
+    }
+    person["email"] = params.email(data.get("email", ""), errors)
+    extra = {
+        name: params.short_code(name, data.get(name, ""), limit, errors)
+        for name, limit in (("zipcode", 16), ("device_id", 100), ("account_id", 100))
     }
     attributes = {}
     if service is not None:
@@ -256,22 +308,21 @@ def _create(request: HttpRequest, data: QueryDict, fmt: str) -> HttpResponse:
             longitude=lon,
             address=address,
             address_id=address_id,
-            zipcode=(data.get("zipcode") or "").strip(),
             media_url=media,
             attributes=attributes,
-            device_id=(data.get("device_id") or "").strip(),
-            account_id=(data.get("account_id") or "").strip(),
             client_id=client_id,
+            **extra,
             **person,
         ),
     )
-    record = selectors.request_dicts([submission.request])[0]
+    # Realtime: the id; batch: a token to look the id up with; blackbox: neither.
     item: dict[str, Any] = {}
-    if service.type == "batch":
+    if service.type == ServiceType.BATCH:
         item["token"] = submission.token
-    else:
+    elif service.type == ServiceType.REALTIME:
         item["service_request_id"] = submission.request.tracking_code
-    item["service_notice"] = record["service_notice"] or ""
+    item["service_notice"] = selectors.notice(service, submission.request) or None
+    item["account_id"] = submission.account_id or None
     return respond(fmt, "service_requests", [item], ITEM_TAGS)
 
 
@@ -299,11 +350,13 @@ def updates_view(request: HttpRequest, data: QueryDict, fmt: str) -> HttpRespons
     errors: list[FieldError] = []
     page, size = _page(data, errors)
     start, end = _window(data, errors, limit_span=False)
+    ids = _csv(data, "service_request_id")
+    if len(ids) > MAX_RESULTS:
+        errors.append(FieldError("service_request_id", f"at most {MAX_RESULTS} ids at once"))
     if errors:
         raise _field_errors(errors)
-    rows = selectors.update_list(start=start, end=end, ids=_csv(data, "service_request_id") or None)
-    offset = (page - 1) * size
-    return respond(fmt, "service_request_updates", rows[offset : offset + size], ITEM_TAGS)
+    rows = selectors.update_list(start=start, end=end, ids=ids or None, offset=(page - 1) * size, limit=size)
+    return respond(fmt, "service_request_updates", rows, ITEM_TAGS)
 
 
 def _post_update(request: HttpRequest, data: QueryDict, fmt: str) -> HttpResponse:
@@ -320,9 +373,7 @@ def _post_update(request: HttpRequest, data: QueryDict, fmt: str) -> HttpRespons
         "description", data.get("description", ""), params.MAX_DESCRIPTION, errors
     )
     media = params.media_url(data.get("media_url", ""), errors)
-    client_update_id = (data.get("update_id") or "").strip()
-    if len(client_update_id) > 64:
-        errors.append(FieldError("update_id", "is longer than 64 characters"))
+    client_update_id = params.short_code("update_id", data.get("update_id", ""), 64, errors)
     target = selectors.request_by_code(code) if code else None
     if code and target is None:
         raise Open311Error(404, f"service_request_id {code!r} not found")
@@ -344,3 +395,10 @@ def root(request: HttpRequest) -> HttpResponse:
     """The endpoint's base address: points at the discovery document."""
     body = {"discovery": request.build_absolute_uri(reverse("open311:discovery", args=["json"]))}
     return respond("json", "root", body, ITEM_TAGS)
+
+
+@csrf_exempt
+def not_found(request: HttpRequest, path: str) -> HttpResponse:
+    """Any other address under the endpoint: 404 in the spec's error list, JSON for a .json suffix."""
+    fmt = "json" if path.lower().endswith(".json") else "xml"
+    return errors_response(fmt, 404, [(404, f"no Open311 resource at {path[:200]!r}")])

@@ -4,6 +4,7 @@ description and the spec's XML structure) read from ../shared/data/open311 at ru
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from pathlib import Path
@@ -12,6 +13,7 @@ from types import SimpleNamespace
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.test import Client
 
 from grassroots.casework.models import Category
 
@@ -22,14 +24,51 @@ def shared_open311_dir() -> Path:
     return base / "open311"
 
 
-@pytest.fixture
-def contract():
+@functools.cache
+def _loaded_contract():
     from .contract import Contract
 
     folder = shared_open311_dir()
-    if not (folder / "request.json").is_file():
-        pytest.skip(f"Open311 schemas not found at {folder} (../shared/data is absent)")
-    return Contract(folder)
+    return Contract(folder) if (folder / "request.json").is_file() else None
+
+
+@pytest.fixture
+def contract():
+    loaded = _loaded_contract()
+    if loaded is None:
+        pytest.skip(f"Open311 schemas not found at {shared_open311_dir()} (../shared/data is absent)")
+    return loaded
+
+
+class ContractClient(Client):
+    """The test client, with every answer under /open311/ checked against the contract as it arrives:
+    the published JSON Schemas, the Swagger description, the spec's XML structure and error list."""
+
+    def __init__(self, contract, **defaults):
+        super().__init__(**defaults)
+        self.contract = contract
+        self.checked = 0
+
+    def request(self, **request):
+        response = super().request(**request)
+        path = request.get("PATH_INFO", "")
+        if self.contract is not None and path.startswith("/open311/"):
+            self.contract.check_response(
+                request.get("REQUEST_METHOD", "GET"),
+                path,
+                response.status_code,
+                response.get("Content-Type", ""),
+                response.content,
+            )
+            self.checked += 1
+        return response
+
+
+@pytest.fixture
+def client():
+    """Replaces pytest-django's ``client`` in these tests (without ../shared/data nothing is checked, and
+    the tests that need the contract themselves skip, saying so)."""
+    return ContractClient(_loaded_contract())
 
 
 @pytest.fixture(autouse=True)

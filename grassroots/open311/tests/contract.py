@@ -27,6 +27,20 @@ UPDATE_FIELDS = {
     "media_url",
     "external_status_code",
 }
+# The Service Discovery document (open311.org/Service_Discovery) is not in the files shipped either.
+DISCOVERY_FIELDS = {
+    "discovery",
+    "changeset",
+    "contact",
+    "key_service",
+    "endpoints",
+    "endpoint",
+    "specification",
+    "url",
+    "type",
+    "formats",
+    "format",
+}
 SECTIONS = {
     "services": "GET Service List",
     "service_definition": "GET Service Definition",
@@ -92,8 +106,12 @@ class Contract:
         assert re.match(r'<\?xml version="1.0" encoding="UTF-8"\?>', text), (
             "XML declaration with UTF-8 expected"
         )
-        allowed = UPDATE_FIELDS if section == "updates" else set(self.fields[section])
-        root = "service_request_updates" if section == "updates" else self.fields[section][0]
+        if section == "updates":
+            allowed, root = UPDATE_FIELDS, "service_request_updates"
+        elif section == "discovery":
+            allowed, root = DISCOVERY_FIELDS, "discovery"
+        else:
+            allowed, root = set(self.fields[section]), self.fields[section][0]
         document = xmltodict.parse(content)
         assert list(document) == [root], f"root {list(document)} is not {root!r}"
         for tag, value in _walk(document):
@@ -102,6 +120,168 @@ class Contract:
                 f"<{tag}> has attributes"
             )
         return document
+
+    # -- any response -----------------------------------------------------------------------------------
+    def check_response(self, method: str, path: str, status: int, content_type: str, content: bytes) -> None:
+        """Check one answer of the endpoint against everything that describes it: the content type of its
+        format; for an error, the status (404 / 403 / 400) and the spec's error list; otherwise the
+        published JSON Schema, the Swagger description and the spec's XML structure of that resource."""
+        match = _RESOURCE.match(path)
+        if match is None:  # the base address, or an address that is no resource
+            if status >= 400:
+                self._check_error(status, content_type, content, path.lower().endswith(".json"))
+            return
+        resource, fmt = match.group("resource"), match.group("fmt").lower()
+        if fmt not in ("xml", "json"):
+            assert status == 400, f"{path}: an unknown format answered {status}"
+            fmt = "xml"
+        is_json = fmt == "json"
+        if status >= 400:
+            self._check_error(status, content_type, content, is_json)
+            return
+        assert status == 200, f"{method} {path} answered {status}"
+        expected = "application/json; charset=utf-8" if is_json else "text/xml; charset=utf-8"
+        assert content_type == expected, f"{path}: Content-Type {content_type!r}, expected {expected!r}"
+        section = _section(method, resource)
+        if not is_json:
+            self.parse_xml(content, section)
+            return
+        body = json.loads(content.decode("utf-8"))
+        if section == "services":
+            self.validate("services.json", body)
+            self.validate_swagger("/services.{response_format}", "get", body)
+        elif section == "service_definition":
+            self.validate("service-definition.json", body)
+            self.validate_swagger("/services/{service_code}.{response_format}", "get", body)
+        elif section == "requests":
+            self.validate("requests.json", body)
+            self.validate_swagger("/requests.{response_format}", "get", body)
+        elif section == "request":
+            # The spec answers one request as a list of one (as georeport reads it); the Swagger file
+            # describes the element.
+            self.validate("requests.json", body)
+            assert len(body) == 1, f"{path}: {len(body)} requests in the answer"
+            self.validate_swagger("/request/{service_request_id}.{response_format}", "get", body[0])
+        elif section == "post":
+            self.validate_swagger("/requests.{response_format}", "post", body)
+            assert len(body) == 1
+        elif section == "token":
+            assert isinstance(body, list) and len(body) == 1, f"{path}: not a list of one"
+            self.validate_swagger("/tokens/{token_id}.{response_format}", "get", body[0])
+        elif section == "updates":
+            _validator(UPDATES_SCHEMA).validate(body)
+        elif section == "update_posted":
+            _validator(UPDATE_POSTED_SCHEMA).validate(body)
+        elif section == "discovery":
+            _validator(DISCOVERY_SCHEMA).validate(body)
+
+    def _check_error(self, status: int, content_type: str, content: bytes, is_json: bool) -> None:
+        assert status in (400, 403, 404), f"HTTP {status}: the spec answers 404, 403 or 400"
+        if is_json:
+            assert content_type == "application/json; charset=utf-8", content_type
+            body = json.loads(content.decode("utf-8"))
+            _validator(ERRORS_SCHEMA).validate(body)
+        else:
+            assert content_type == "text/xml; charset=utf-8", content_type
+            document = self.parse_xml(content, "errors")
+            errors = items(document, "errors", "error")
+            assert errors and all(set(e) == {"code", "description"} for e in errors), errors
+            assert all(e["code"].isdigit() for e in errors), errors
+
+
+_RESOURCE = re.compile(
+    r"^/open311/(?P<resource>discovery|services|services/[^/]+|requests|requests/[^/]+|request/[^/]+|"
+    r"tokens/[^/]+|servicerequestupdates)\.(?P<fmt>[^./]+)$"
+)
+
+
+def _section(method: str, resource: str) -> str:
+    head = resource.split("/", 1)[0]
+    if head == "services":
+        return "services" if resource == "services" else "service_definition"
+    if head == "requests" and resource == "requests":
+        return "post" if method == "POST" else "requests"
+    if head in ("requests", "request"):
+        return "request"
+    if head == "tokens":
+        return "token"
+    if head == "servicerequestupdates":
+        return "update_posted" if method == "POST" else "updates"
+    return "discovery"
+
+
+def _validator(schema: dict) -> jsonschema.Draft7Validator:
+    return jsonschema.Draft7Validator(schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+
+
+_TEXT_OR_NULL = {"type": ["string", "null"]}
+# The spec's error table: a list of {code, description}; "multiple errors codes and descriptions can be
+# returned in the body (the response is an array)".
+ERRORS_SCHEMA = {
+    "type": "array",
+    "minItems": 1,
+    "items": {
+        "type": "object",
+        "required": ["code", "description"],
+        "additionalProperties": False,
+        "properties": {"code": {"type": "integer"}, "description": {"type": "string", "minLength": 1}},
+    },
+}
+# The mySociety extension's documented fields (GET and POST servicerequestupdates).
+UPDATES_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["update_id", "service_request_id", "status", "updated_datetime", "description"],
+        "additionalProperties": False,
+        "properties": {
+            "update_id": {"type": "string", "minLength": 1},
+            "service_request_id": {"type": "string", "minLength": 1},
+            "status": {"type": "string", "pattern": "^[A-Z_]+$"},
+            "updated_datetime": {"type": "string", "format": "date-time"},
+            "description": {"type": "string"},
+            "media_url": {"anyOf": [{"type": "string", "format": "uri"}, {"type": "null"}]},
+            "external_status_code": _TEXT_OR_NULL,
+        },
+    },
+}
+UPDATE_POSTED_SCHEMA = {
+    "type": "array",
+    "minItems": 1,
+    "maxItems": 1,
+    "items": {
+        "type": "object",
+        "required": ["update_id"],
+        "additionalProperties": False,
+        "properties": {"update_id": {"type": "string", "minLength": 1}},
+    },
+}
+DISCOVERY_SCHEMA = {
+    "type": "object",
+    "required": ["changeset", "endpoints"],
+    "additionalProperties": False,
+    "properties": {
+        "changeset": {"type": "string", "format": "date-time"},
+        "contact": _TEXT_OR_NULL,
+        "key_service": _TEXT_OR_NULL,
+        "endpoints": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["specification", "url", "type", "formats"],
+                "additionalProperties": False,
+                "properties": {
+                    "specification": {"type": "string"},
+                    "url": {"type": "string", "format": "uri"},
+                    "changeset": {"type": "string", "format": "date-time"},
+                    "type": {"enum": ["production", "test"]},
+                    "formats": {"type": "array", "items": {"enum": ["text/xml", "application/json"]}},
+                },
+            },
+        },
+    },
+}
 
 
 def _drop_nulls(value: Any) -> Any:

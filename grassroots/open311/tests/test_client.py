@@ -10,7 +10,7 @@ from georeport import GeoReport
 from .conftest import lamp_post
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_georeport_client_reads_everything(live_server, o311, fmt):
     root = f"{live_server.url}/open311"

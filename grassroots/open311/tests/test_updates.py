@@ -6,8 +6,10 @@ import pytest
 
 from grassroots.casework.models import Request, RequestEvent
 from grassroots.casework.services import request_transition
+from grassroots.common.errors import ValidationFailed
 from grassroots.open311 import statuses
 from grassroots.open311.models import PostedUpdate
+from grassroots.open311.services import api_key_issue
 
 from .conftest import as_json, lamp_post
 from .contract import items
@@ -223,3 +225,66 @@ def test_mapping_tables_cover_every_status():
         assert extended in statuses.EXTENDED
         for steps in plans.values():
             assert steps
+
+
+def test_update_with_a_key_from_another_area_is_404_like_a_missing_request(client, o311):
+    w = o311.world
+    request = _new(client, o311)
+    _key, plain = api_key_issue(actor=w.admin, name="杞县热线", owner=w.officer_b.user, region=w.county_b)
+    for status in ("OPEN", "INVESTIGATING"):  # a comment and a transition alike
+        response = client.post(
+            "/open311/servicerequestupdates.json",
+            {"api_key": plain, "service_request_id": request.tracking_code, "status": status},
+        )
+        assert response.status_code == 404
+        assert as_json(response) == [
+            {"code": 404, "description": f"service_request_id {request.tracking_code!r} not found"}
+        ]
+    request.refresh_from_db()
+    assert request.status == "registered" and PostedUpdate.objects.count() == 0
+
+
+def test_a_key_acts_only_where_its_owner_may_register(o311):
+    w = o311.world
+    with pytest.raises(ValidationFailed) as refused:
+        api_key_issue(actor=w.admin, name="错配", owner=w.officer_b.user, region=w.county_a)
+    assert [e.field for e in refused.value.errors] == ["owner"]
+    with pytest.raises(ValidationFailed):
+        api_key_issue(actor=w.admin, name="居民", owner=w.resident_user, region=w.county_a)
+    with pytest.raises(ValidationFailed):
+        api_key_issue(actor=w.user_officer_a1, name="非管理员", owner=w.leader_a.user, region=w.county_a)
+
+
+def test_paging_merges_events_and_comments_in_order(client, o311):
+    first, second = _new(client, o311), _new(client, o311)
+    _update(client, o311, first, "OPEN", description="补充一")
+    _update(client, o311, second, "INVESTIGATING")
+    _update(client, o311, first, "OPEN", description="补充二")
+    _update(client, o311, first, "IN_PROGRESS")
+    _update(client, o311, second, "OPEN", description="补充三")
+    everything = as_json(client.get("/open311/servicerequestupdates.json"))
+    assert len(everything) == 2 + 3 + 1 + 3  # 2 intakes, 3 comments, accept, accept+assign+start
+    times = [u["updated_datetime"] for u in everything]
+    assert times == sorted(times)
+    for size in (1, 2, 3, 4, 7):
+        pages, page = [], 1
+        while True:
+            chunk = as_json(client.get(f"/open311/servicerequestupdates.json?page={page}&page_size={size}"))
+            if not chunk:
+                break
+            assert len(chunk) <= size
+            pages += chunk
+            page += 1
+        assert pages == everything, size
+    only_first = as_json(
+        client.get(f"/open311/servicerequestupdates.json?service_request_id={first.tracking_code}")
+    )
+    assert [u["status"] for u in only_first] == [
+        "OPEN",
+        "OPEN",
+        "OPEN",
+        "INVESTIGATING",
+        "ACTION_SCHEDULED",
+        "IN_PROGRESS",
+    ]
+    assert [u["description"] for u in only_first][1:3] == ["补充一", "补充二"]

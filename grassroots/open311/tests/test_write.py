@@ -9,7 +9,7 @@ from grassroots.casework.models import Channel, Request
 from grassroots.casework.services import IntakeInput, request_intake
 from grassroots.common.models import AuditEntry
 from grassroots.open311.models import Submission
-from grassroots.open311.services import api_key_revoke
+from grassroots.open311.services import api_key_issue, api_key_revoke
 
 from .conftest import as_json, lamp_post
 from .contract import items
@@ -199,8 +199,20 @@ def test_post_rate_limit(client, o311):
     for _ in range(3):
         assert client.post("/open311/requests.json", lamp_post(o311)).status_code == 200
     limited = client.post("/open311/requests.json", lamp_post(o311))
-    assert limited.status_code == 429 and "too many requests" in as_json(limited)[0]["description"]
+    # The spec's HTTP statuses are 404, 403 and 400 "for any other error"; the body code says 429.
+    assert limited.status_code == 400
+    error = as_json(limited)[0]
+    assert error["code"] == 429 and "too many requests" in error["description"]
+    assert 1 <= int(limited["Retry-After"]) <= 61
     assert Request.objects.count() == 3
+    # another key from the same address has its own allowance
+    _other, plain = api_key_issue(
+        actor=o311.world.admin,
+        name="第二个客户端",
+        owner=o311.world.leader_a.user,
+        region=o311.world.county_a,
+    )
+    assert client.post("/open311/requests.json", lamp_post(o311, api_key=plain)).status_code == 200
     assert client.get("/open311/requests.json").status_code == 200  # reads are not limited
 
 
