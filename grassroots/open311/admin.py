@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from grassroots.common.admin import AuditedAdmin
 from grassroots.common.errors import ValidationFailed
+from grassroots.common.scoping import as_actor
 from grassroots.territory.models import RegionLevel
 
 from . import services
@@ -71,6 +72,19 @@ class ApiKeyForm(forms.ModelForm):
             raise forms.ValidationError(_("Choose a county, township or village."))
         return region
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.errors or self.instance.pk:
+            return data
+        for problem in services.api_key_problems(
+            name=data.get("name", ""), owner=data.get("owner"), region=data.get("region")
+        ):
+            if problem.field == "owner":
+                self.add_error(
+                    "owner", _("Choose an administrator, or an officer or leader serving in this area.")
+                )
+        return data
+
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
@@ -91,6 +105,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and as_actor(request.user).is_admin
 
     def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
         if change:

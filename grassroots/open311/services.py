@@ -31,19 +31,16 @@ def _hash(plain: str) -> str:
     return hashlib.sha256(plain.encode()).hexdigest()
 
 
-def api_key_issue(*, actor: Actor | Any, name: str, owner: Any, region: Region) -> tuple[ApiKey, str]:
-    """Issue a key; the plain key is returned once and only its hash is kept."""
-    actor = as_actor(actor)
+def api_key_problems(*, name: str, owner: Any, region: Region | None) -> list[FieldError]:
+    """What is wrong with a key to be issued (the admin form shows the same errors the service raises)."""
     errors = []
-    if not actor.is_admin:
-        errors.append(FieldError("actor", "only an administrator issues Open311 keys", code="forbidden"))
-    if not name.strip():
+    if not (name or "").strip():
         errors.append(FieldError("name", "is required", code="required"))
-    if region.level < RegionLevel.COUNTY:
+    if region is None or region.level < RegionLevel.COUNTY:
         errors.append(FieldError("region", "must be a county, township or village"))
     if not getattr(owner, "is_active", False):
         errors.append(FieldError("owner", "must be an active user"))
-    else:
+    elif region is not None:
         acting = actor_for(owner)
         covers = acting.is_admin or (
             acting.is_staff_officer and any(region.path.startswith(p) for p in acting.county_paths)
@@ -55,6 +52,16 @@ def api_key_issue(*, actor: Actor | Any, name: str, owner: Any, region: Region) 
                     "owner", f"must be an administrator or an officer or leader serving in {region.name}"
                 )
             )
+    return errors
+
+
+def api_key_issue(*, actor: Actor | Any, name: str, owner: Any, region: Region) -> tuple[ApiKey, str]:
+    """Issue a key; the plain key is returned once and only its hash is kept."""
+    actor = as_actor(actor)
+    errors = []
+    if not actor.is_admin:
+        errors.append(FieldError("actor", "only an administrator issues Open311 keys", code="forbidden"))
+    errors += api_key_problems(name=name, owner=owner, region=region)
     if errors:
         raise ValidationFailed("Key not issued", errors)
     prefix = secrets.token_hex(4)

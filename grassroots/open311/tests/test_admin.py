@@ -49,6 +49,17 @@ def test_key_area_must_be_a_county_or_below(client, o311):
     assert response.status_code == 200 and not ApiKey.objects.filter(name="省级").exists()
 
 
+def test_key_owner_must_serve_in_the_area(client, o311):
+    client.force_login(o311.world.admin)
+    response = client.post(
+        "/admin/open311/apikey/add/",
+        {"name": "错配", "owner": o311.world.officer_b.user.pk, "region": o311.world.county_a.pk},
+    )
+    assert response.status_code == 200
+    assert "serving in this area" in response.content.decode() or "在该区域任职" in response.content.decode()
+    assert not ApiKey.objects.filter(name="错配").exists()
+
+
 def test_publishing_a_service_with_attributes_sets_metadata(client, o311):
     client.force_login(o311.world.admin)
     prefix = "attributes"
