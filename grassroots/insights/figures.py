@@ -19,9 +19,24 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db import connection
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
-from django.db.models.functions import TruncDate
+from django.db import connection, transaction
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Case,
+    CharField,
+    DateField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -41,19 +56,58 @@ def lead_units() -> QuerySet:
 
 def with_flags(qs: QuerySet[Request]) -> QuerySet[Request]:
     """The per-request facts the measures read: the latest reached follow-up's satisfaction, whether the
-    request was resolved by its deadline, and its current lead unit."""
+    request was resolved by its deadline, and its current lead unit. Taken from the request's
+    ``RequestOutcome`` while that row is of the request's current version, else read from the history
+    (the subqueries run only for those requests), so the figures are exact either way."""
     latest = (
         FollowUp.objects.filter(request=OuterRef("pk"), reached=True)
         .order_by("-at", "-id")
         .values("satisfaction")
     )
-    on_time = RequestEvent.objects.filter(
+    resolved = RequestEvent.objects.filter(
         request=OuterRef("pk"), action="resolve", at__lte=OuterRef("due_at")
     )
+    fresh = Q(insights_outcome__version=F("version"))
     return qs.annotate(
-        _satisfaction=Subquery(latest[:1]),
-        _on_time=Exists(on_time),
-        _lead_unit=Subquery(lead_units().values("unit_id")[:1]),
+        _satisfaction=Case(
+            When(fresh, then=F("insights_outcome__satisfaction")),
+            default=Subquery(latest[:1]),
+            output_field=CharField(null=True),
+        ),
+        _on_time=Case(
+            When(fresh & Q(insights_outcome__first_resolved_at__lte=F("due_at")), then=Value(True)),
+            When(fresh, then=Value(False)),
+            default=Exists(resolved),
+            output_field=BooleanField(),
+        ),
+        _lead_unit=Case(
+            When(fresh, then=F("insights_outcome__lead_unit_id")),
+            default=Subquery(lead_units().values("unit_id")[:1]),
+            output_field=BigIntegerField(null=True),
+        ),
+    )
+
+
+def history_values(qs: QuerySet[Request]) -> QuerySet:
+    """The values a ``RequestOutcome`` keeps, read from the history, with the version they belong to."""
+    latest = (
+        FollowUp.objects.filter(request=OuterRef("pk"), reached=True)
+        .order_by("-at", "-id")
+        .values("satisfaction")
+    )
+    first = (
+        RequestEvent.objects.filter(request=OuterRef("pk"), action="resolve")
+        .order_by("at", "id")
+        .values("at")[:1]
+    )
+    return (
+        qs.order_by()
+        .values("pk", "version")
+        .annotate(
+            first_resolved_at=Subquery(first),
+            satisfaction=Subquery(latest[:1]),
+            lead_unit_id=Subquery(lead_units().values("unit_id")[:1]),
+        )
     )
 
 
@@ -291,7 +345,7 @@ def drill(
 # ------------------------------------------------------------------------------------------ aggregation
 
 # The columns of the inner query, and the grouping sets summed over it.
-_COLUMNS = ("category_id", "region_id", "grid_id", "channel", "lead_unit_id", "day")
+_COLUMNS = ("category_id", "region_id", "grid_id", "channel", "lead_unit_id", "day", "month")
 GROUPING_SETS: dict[str, tuple[str, ...]] = {
     "all": (),
     "category": ("category_id",),
@@ -300,26 +354,60 @@ GROUPING_SETS: dict[str, tuple[str, ...]] = {
     "unit": ("lead_unit_id",),
     "day": ("day",),
     "category_day": ("category_id", "day"),
+    "category_month": ("category_id", "month"),
+}
+# Up to this many days the trend is drawn by week (from the daily rows), beyond it by month.
+WEEKLY_TREND_DAYS = 92
+
+
+def sets_for(filters: Filters) -> tuple[str, ...]:
+    trend = "category_day" if filters.days <= WEEKLY_TREND_DAYS else "category_month"
+    return ("all", "category", "place", "channel", "unit", "day", trend)
+
+
+# Measures read from a per-request subquery are summed from that subquery's value, selected once in the
+# inner query (a condition on it would make the database run the subquery once per condition). Each is the
+# same condition as its ``MEASURES`` entry, which the drill-down uses; the tests hold the two together.
+_OUTER = {
+    "on_time": "CASE WHEN d.m_clocked = 1 AND d.x_on_time THEN 1 ELSE 0 END",
+    "followed": "CASE WHEN d.x_satisfaction IS NOT NULL THEN 1 ELSE 0 END",
+    "satisfied": "CASE WHEN d.x_satisfaction IN ('satisfied', 'basically') THEN 1 ELSE 0 END",
 }
 
 
 def _flag_rows(qs: QuerySet[Request], now: datetime, measures: tuple[str, ...]) -> QuerySet:
+    inner = [code for code in measures if code not in _OUTER]
+    if "on_time" in measures and "clocked" not in inner:
+        inner.append("clocked")
     flags = {
         f"m_{code}": Case(
             When(MEASURES[code].condition(now), then=Value(1)), default=Value(0), output_field=IntegerField()
         )
-        for code in measures
+        for code in inner
     }
+    raw = {}
+    if "on_time" in measures:
+        raw["x_on_time"] = F("_on_time")
+    if "followed" in measures or "satisfied" in measures:
+        raw["x_satisfaction"] = F("_satisfaction")
     tz = timezone.get_current_timezone()
     return (
         with_flags(qs)
         .order_by()
-        .annotate(lead_unit_id=F("_lead_unit"), day=TruncDate("created_at", tzinfo=tz), **flags)
-        .values(*_COLUMNS, *flags)
+        .annotate(
+            lead_unit_id=F("_lead_unit"),
+            day=TruncDate("created_at", tzinfo=tz),
+            month=TruncMonth("created_at", tzinfo=tz, output_field=DateField()),
+            **flags,
+            **raw,
+        )
+        .values(*_COLUMNS, *flags, *raw)
     )
 
 
 def _as_date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])
@@ -343,19 +431,24 @@ def aggregate(
             return {name: [] for name in sets}
         raise
     quote = connection.ops.quote_name
-    sums = ", ".join(f"SUM(d.{quote('m_' + code)})" for code in measures)
+    sums = ", ".join(
+        f"SUM({_OUTER[code]})" if code in _OUTER else f"SUM(d.{quote('m_' + code)})" for code in measures
+    )
     result: dict[str, list[dict]] = {name: [] for name in sets}
 
     def unpack(name: str, key_values: tuple, counts: tuple) -> None:
         row = dict(zip(GROUPING_SETS[name], key_values, strict=True))
-        if "day" in row:
-            row["day"] = _as_date(row["day"])
+        for column in ("day", "month"):
+            if column in row:
+                row[column] = _as_date(row[column])
         row.update(dict.fromkeys(MEASURES, 0))
         row.update({code: int(v or 0) for code, v in zip(measures, counts, strict=True)})
         result[name].append(row)
 
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # JIT compilation costs seconds and saves milliseconds on a statement of this size.
+            cursor.execute("SET LOCAL jit = off")
             # A row's grouping set is told by GROUPING(...): bit i set = column i not grouped.
             used = [c for c in _COLUMNS if any(c in GROUPING_SETS[name] for name in sets)] or ["channel"]
             cols = ", ".join(f"d.{quote(c)}" for c in used)
@@ -422,7 +515,9 @@ def _sum_into(target: dict[Any, dict[str, int]], key: Any, row: dict[str, Any]) 
 class Places:
     """Regions, townships and top-level categories behind the keys of the aggregated rows."""
 
-    def __init__(self, region_ids: set[int], category_ids: set[int]) -> None:
+    def __init__(
+        self, region_ids: set[int], category_ids: set[int], grid_ids: set[int] = frozenset()
+    ) -> None:
         regions = {
             r.pk: r for r in Region.objects.filter(pk__in=region_ids).only("id", "path", "level", "name")
         }
@@ -441,7 +536,23 @@ class Places:
         cats = {c.pk: c for c in Category.objects.filter(pk__in=category_ids).only("id", "path", "name")}
         top_codes = {c.path.split("/")[0] for c in cats.values()}
         tops = {c.path: c for c in Category.objects.filter(parent__isnull=True, code__in=top_codes)}
+        self.categories = cats
         self.top_category = {pk: tops.get(c.path.split("/")[0] + "/") for pk, c in cats.items()}
+        self.grid_names = _grid_names(list(grid_ids))
+
+    def names(self, dimension: str) -> dict[Any, str] | None:
+        """Names of the keys of a breakdown from what is already loaded (None: look them up)."""
+        if dimension == "region":
+            return {pk: r.name for pk, r in self.regions.items()}
+        if dimension == "township":
+            return {t.pk: t.name for t in self.township.values() if t is not None}
+        if dimension == "category":
+            return {pk: c.name for pk, c in self.categories.items()}
+        if dimension == "category_group":
+            return {t.pk: t.name for t in self.top_category.values() if t is not None}
+        if dimension == "grid":
+            return self.grid_names
+        return None
 
 
 def _labelled(buckets: dict[Any, dict[str, int]], names: dict[Any, str]) -> list[dict[str, Any]]:
@@ -452,8 +563,11 @@ def _labelled(buckets: dict[Any, dict[str, int]], names: dict[Any, str]) -> list
     return rows
 
 
-def breakdowns(sets: dict[str, list[dict]], places: Places) -> dict[str, list[dict[str, Any]]]:
-    """Rows of every breakdown table, busiest first, each with every measure."""
+def breakdowns(
+    sets: dict[str, list[dict]], places: Places, *, named: bool = True
+) -> dict[str, list[dict[str, Any]]]:
+    """Rows of every breakdown table, busiest first, each with every measure (and its name, unless
+    ``named`` is False: the previous period's rows are only looked up by key)."""
     out: dict[str, dict[Any, dict[str, int]]] = defaultdict(dict)
     for row in sets.get("category", []):
         top = places.top_category.get(row["category_id"]) if row["category_id"] else None
@@ -471,7 +585,12 @@ def breakdowns(sets: dict[str, list[dict]], places: Places) -> dict[str, list[di
     result = {}
     for code in (*BREAKDOWNS, "region"):
         buckets = out.get(code, {})
-        result[code] = _labelled(buckets, DIMENSIONS[code].names(list(buckets)))
+        if not named:
+            result[code] = [{"key": key, **counts} for key, counts in buckets.items()]
+            continue
+        known = places.names(code)
+        names = known if known is not None else DIMENSIONS[code].names(list(buckets))
+        result[code] = _labelled(buckets, names)
     return result
 
 
@@ -487,23 +606,37 @@ def daily(sets: dict[str, list[dict]], filters: Filters) -> list[dict[str, Any]]
     return out
 
 
-def weekly_by_category(sets: dict[str, list[dict]], places: Places, filters: Filters) -> dict[str, Any]:
-    """Request counts per top-level category in seven-day weeks counted back from the period's last day
-    (so the last week is whole; the first may be shorter), busiest first. Weeks are named by their first
-    day."""
-    count = -(-filters.days // 7)
-    starts = [max(filters.start, filters.end - timedelta(days=7 * (count - i) - 1)) for i in range(count)]
+def trend_by_category(sets: dict[str, list[dict]], places: Places, filters: Filters) -> dict[str, Any]:
+    """Request counts per top-level category, busiest first: in seven-day weeks counted back from the
+    period's last day (so the last week is whole; the first may be shorter) for periods up to
+    ``WEEKLY_TREND_DAYS``, by calendar month beyond. Each bin is named by its first day."""
+    if "category_month" in sets:
+        starts, month = [], date(filters.start.year, filters.start.month, 1)
+        while month <= filters.end:
+            starts.append(month)
+            month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        index_of = {m: i for i, m in enumerate(starts)}
+        rows, bin_of = sets["category_month"], lambda row: index_of[row["month"]]
+        labels = [max(m, filters.start) for m in starts]
+    else:
+        count = -(-filters.days // 7)
+        labels = [max(filters.start, filters.end - timedelta(days=7 * (count - i) - 1)) for i in range(count)]
+        rows = sets.get("category_day", [])
+
+        def bin_of(row: dict) -> int:
+            return count - 1 - (filters.end - row["day"]).days // 7
+
     series: dict[Any, list[int]] = {}
     names: dict[Any, str] = {}
-    for row in sets.get("category_day", []):
+    for row in rows:
         top = places.top_category.get(row["category_id"]) if row["category_id"] else None
         key = top.pk if top else None
         names[key] = top.name if top else "—"
-        index = count - 1 - (filters.end - row["day"]).days // 7
-        series.setdefault(key, [0] * count)[index] += row["total"]
+        series.setdefault(key, [0] * len(labels))[bin_of(row)] += row["total"]
     ordered = sorted(series.items(), key=lambda item: -sum(item[1]))
     return {
-        "weeks": [w.isoformat() for w in starts],
+        "bins": "month" if "category_month" in sets else "week",
+        "weeks": [w.isoformat() for w in labels],
         "series": [{"key": k, "name": names[k], "data": data} for k, data in ordered],
     }
 
@@ -511,7 +644,7 @@ def weekly_by_category(sets: dict[str, list[dict]], places: Places, filters: Fil
 def heat(sets: dict[str, list[dict]], places: Places, points: dict[int, tuple[float, float]]) -> list[dict]:
     """Villages and grids by requests, open and overdue, with their township and, where known, the place's
     coordinates (``points``: region id → (lat, lon))."""
-    grids = _grid_names([r["grid_id"] for r in sets.get("place", [])])
+    grids = places.grid_names
     rows = []
     for row in sets.get("place", []):
         region = places.regions.get(row["region_id"])

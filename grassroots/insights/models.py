@@ -160,3 +160,30 @@ class Digest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.period} {self.period_end}"
+
+
+class RequestOutcome(models.Model):
+    """What the dashboard reads of a request's history, kept beside it so that the figures need no
+    per-request look-up into the events, follow-ups and handling units: the first resolution, the latest
+    reached follow-up's answer and the current lead unit, as of the request's ``version``.
+
+    A row is used only while its ``version`` equals the request's (every transition, link and follow-up
+    moves the request's version); any other request is read from its history as it is now, so the figures
+    are exact whenever the rows were refreshed (``outcomes_refresh``, incremental: it rewrites only the
+    requests whose version moved)."""
+
+    request = models.OneToOneField(
+        "casework.Request", on_delete=models.CASCADE, primary_key=True, related_name="insights_outcome"
+    )
+    version = models.PositiveIntegerField()
+    first_resolved_at = models.DateTimeField(null=True, blank=True)
+    satisfaction = models.CharField(max_length=16, null=True, blank=True)
+    lead_unit_id = models.BigIntegerField(null=True, blank=True)
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("request outcome")
+        verbose_name_plural = _("request outcomes")
+
+    def __str__(self) -> str:
+        return f"{self.request_id} v{self.version}"

@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from grassroots.casework.models import Category, Channel, Request
 from grassroots.common.errors import FieldError, ValidationFailed
@@ -26,6 +27,18 @@ from . import figures
 from .figures import DIMENSIONS, MEASURES, Filters
 from .models import EarlyWarning, PlacePoint, Severity, WarningKind, WarningStatus
 
+# Field names as the pages show them in error messages (the messages themselves are marked where raised).
+FIELD_NAMES = (
+    gettext_noop("start"),
+    gettext_noop("end"),
+    gettext_noop("category"),
+    gettext_noop("channel"),
+    gettext_noop("measure"),
+    gettext_noop("dimension"),
+    gettext_noop("key"),
+    gettext_noop("note"),
+    gettext_noop("status"),
+)
 DEFAULT_DAYS = 30
 MAX_DAYS = 3 * 366
 
@@ -42,7 +55,7 @@ def _date(value: str, name: str, errors: list[FieldError]) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        errors.append(FieldError(name, "is not a date (YYYY-MM-DD)", code="invalid"))
+        errors.append(FieldError(name, gettext_noop("is not a date (YYYY-MM-DD)"), code="invalid"))
         return None
 
 
@@ -59,9 +72,11 @@ def parse_filters(actor: Actor | Any, params: dict[str, Any], today: date | None
         start = end - timedelta(days=DEFAULT_DAYS - 1)
     if start and end:
         if start > end:
-            errors.append(FieldError("start", "is after the end date", code="invalid"))
+            errors.append(FieldError("start", gettext_noop("is after the end date"), code="invalid"))
         elif (end - start).days >= MAX_DAYS:
-            errors.append(FieldError("start", f"the period may span at most {MAX_DAYS} days", code="invalid"))
+            errors.append(
+                FieldError("start", gettext_noop("the period may span at most three years"), code="invalid")
+            )
     found: dict[str, Any] = {}
     for name, qs in (("region", Region.objects.visible_to(actor)), ("unit", Unit.objects.visible_to(actor))):
         raw = params.get(name)
@@ -75,11 +90,11 @@ def parse_filters(actor: Actor | Any, params: dict[str, Any], today: date | None
     if raw not in (None, ""):
         category = Category.objects.filter(pk=raw).first() if str(raw).isdigit() else None
         if category is None:
-            errors.append(FieldError("category", "does not exist", code="not_found"))
+            errors.append(FieldError("category", gettext_noop("does not exist"), code="not_found"))
         found["category"] = category
     channel = params.get("channel") or ""
     if channel and channel not in Channel.values:
-        errors.append(FieldError("channel", "is not a channel", code="invalid_choice"))
+        errors.append(FieldError("channel", gettext_noop("is not a channel"), code="invalid_choice"))
     if errors:
         raise ValidationFailed("Invalid filters", errors)
     return Filters(start=start, end=end, channel=channel, **found)
@@ -97,12 +112,25 @@ def place_points(region_ids: set[int]) -> dict[int, tuple[float, float]]:
     return {pk: (lat, lon) for pk, lat, lon in rows}
 
 
-def dashboard(*, actor: Actor | Any, filters: Filters, now: datetime | None = None) -> dict[str, Any]:
+def _previous_places(before: dict[str, list[dict]], current: figures.Places) -> figures.Places:
+    """Townships and top categories of the previous period's keys (loaded only for keys not seen now)."""
+    regions = {r["region_id"] for r in before["place"]} - set(current.regions)
+    categories = {r["category_id"] for r in before["category"] if r["category_id"]} - set(current.categories)
+    if not regions and not categories:
+        return current
+    extra = figures.Places(regions | set(current.regions), categories | set(current.categories))
+    return extra
+
+
+def dashboard(
+    *, actor: Actor | Any, filters: Filters, now: datetime | None = None, with_coverage: bool = True
+) -> dict[str, Any]:
     """Every figure of the dashboard for these filters, each with its sample size; the totals of the
-    previous period of the same length beside each breakdown row."""
+    previous period of the same length beside each breakdown row. ``with_coverage=False`` leaves the
+    visit coverage out (the page loads it separately, see ``coverage``)."""
     actor = require_insights(actor)
     now = now or timezone.now()
-    sets = figures.aggregate(scoped_requests(actor, filters), now)
+    sets = figures.aggregate(scoped_requests(actor, filters), now, sets=figures.sets_for(filters))
     before = figures.aggregate(
         scoped_requests(actor, filters.previous()),
         now,
@@ -110,16 +138,21 @@ def dashboard(*, actor: Actor | Any, filters: Filters, now: datetime | None = No
         measures=("total",),
     )
     places = figures.Places(
-        {r["region_id"] for name in ("place",) for s in (sets, before) for r in s[name]},
-        {r["category_id"] for s in (sets, before) for r in s["category"] if r["category_id"]},
+        {r["region_id"] for r in sets["place"]},
+        {r["category_id"] for r in sets["category"] if r["category_id"]},
+        {r["grid_id"] for r in sets["place"] if r["grid_id"]},
     )
     counts = sets["all"][0]
     tables = figures.breakdowns(sets, places)
-    previous = figures.breakdowns(before, places)
+    previous = figures.breakdowns(before, _previous_places(before, places), named=False)
     for code, rows in tables.items():
         figures.compare(rows, previous.get(code, []))
-    cover = coverage(actor=actor, region=filters.region, as_of=min(filters.end, timezone.localdate()))
     heat = figures.heat(sets, places, place_points({r["region_id"] for r in sets["place"]}))
+    cover = (
+        coverage(actor=actor, region=filters.region, as_of=min(filters.end, timezone.localdate()))
+        if with_coverage
+        else None
+    )
     by_village = cover["by_village"] if cover else {}
     for row in heat:
         village = by_village.get(row["region_id"])
@@ -133,7 +166,7 @@ def dashboard(*, actor: Actor | Any, filters: Filters, now: datetime | None = No
         "breakdowns": {code: tables[code] for code in figures.BREAKDOWNS},
         "villages": tables["region"],
         "daily": figures.daily(sets, filters),
-        "trend": figures.weekly_by_category(sets, places, filters),
+        "trend": figures.trend_by_category(sets, places, filters),
         "heat": heat,
         "coverage": cover["total"] if cover else None,
         "open_warnings": warnings.count(),
@@ -155,18 +188,18 @@ def drill_list(
     """The requests behind one figure of ``dashboard`` (same filters, same condition, same key)."""
     errors = []
     if measure not in MEASURES:
-        errors.append(FieldError("measure", "is not a measure", code="invalid_choice"))
+        errors.append(FieldError("measure", gettext_noop("is not a measure"), code="invalid_choice"))
     if dimension and dimension not in DIMENSIONS:
-        errors.append(FieldError("dimension", "is not a dimension", code="invalid_choice"))
+        errors.append(FieldError("dimension", gettext_noop("is not a dimension"), code="invalid_choice"))
     elif dimension and not figures._none_key(key):
         kind = DIMENSIONS[dimension].key_kind
         if kind == "date":
             try:
                 date.fromisoformat(key)
             except ValueError:
-                errors.append(FieldError("key", "is not a date (YYYY-MM-DD)", code="invalid"))
+                errors.append(FieldError("key", gettext_noop("is not a date (YYYY-MM-DD)"), code="invalid"))
         elif kind == "id" and not key.isdigit():
-            errors.append(FieldError("key", "is not an id", code="invalid"))
+            errors.append(FieldError("key", gettext_noop("is not an id"), code="invalid"))
     if errors:
         raise ValidationFailed("Invalid drill-down", errors)
     qs = figures.drill(

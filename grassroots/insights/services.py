@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from grassroots.casework.models import Request
 from grassroots.common.audit import audit_record
@@ -123,7 +124,11 @@ def warning_acknowledge(
         if locked.status != WarningStatus.OPEN:
             raise ValidationFailed(
                 "Warning not acknowledged",
-                [FieldError("status", "only an open warning can be acknowledged", code="invalid")],
+                [
+                    FieldError(
+                        "status", gettext_noop("only an open warning can be acknowledged"), code="invalid"
+                    )
+                ],
             )
         locked.status = WarningStatus.ACKNOWLEDGED
         locked.acknowledged_by = actor.user
@@ -140,12 +145,15 @@ def warning_close(*, actor: Actor | Any, warning: EarlyWarning, version: int, no
     """Close a warning with what was done (a note is required). An open warning is acknowledged at once."""
     actor = require_insights(as_actor(actor))
     if not (note or "").strip():
-        raise ValidationFailed("Warning not closed", [FieldError("note", "is required", code="required")])
+        raise ValidationFailed(
+            "Warning not closed", [FieldError("note", gettext_noop("is required"), code="required")]
+        )
     with transaction.atomic():
         locked = _locked(actor, warning, version)
         if locked.status == WarningStatus.CLOSED:
             raise ValidationFailed(
-                "Warning not closed", [FieldError("status", "is already closed", code="invalid")]
+                "Warning not closed",
+                [FieldError("status", gettext_noop("is already closed"), code="invalid")],
             )
         now = timezone.now()
         if locked.acknowledged_at is None:
@@ -330,3 +338,52 @@ def place_points_refresh(*, actor: Actor | Any = None) -> int:
         )
         audit_record(actor=actor, action="insights.place_points", data={"points": len(fresh)})
     return len(fresh)
+
+
+# -------------------------------------------------------------------------------------- request outcomes
+
+
+def outcomes_refresh(*, batch_size: int = 5000, progress: Any = None) -> int:
+    """Bring ``RequestOutcome`` up to date: rewrite the rows of the requests whose version moved (or that
+    have none) from their history, in batches of one transaction each. Returns the number of requests
+    rewritten; a second run right after rewrites none. Each row pairs the values with the version they were
+    read at (one statement), so a request that changes meanwhile is simply read live until the next run."""
+    from django.db.models import Exists, OuterRef
+
+    from .figures import history_values
+    from .models import RequestOutcome
+
+    current = RequestOutcome.objects.filter(request=OuterRef("pk"), version=OuterRef("version"))
+    stale = list(Request.objects.exclude(Exists(current)).order_by("pk").values_list("pk", flat=True))
+    now = timezone.now()
+    for start in range(0, len(stale), batch_size):
+        chunk = stale[start : start + batch_size]
+        rows = [
+            RequestOutcome(
+                request_id=r["pk"],
+                version=r["version"],
+                first_resolved_at=r["first_resolved_at"],
+                satisfaction=r["satisfaction"],
+                lead_unit_id=r["lead_unit_id"],
+                refreshed_at=now,
+            )
+            for r in history_values(Request.objects.filter(pk__in=chunk))
+        ]
+        with transaction.atomic():
+            RequestOutcome.objects.bulk_create(
+                rows,
+                update_conflicts=True,
+                unique_fields=["request"],
+                update_fields=[
+                    "version",
+                    "first_resolved_at",
+                    "satisfaction",
+                    "lead_unit_id",
+                    "refreshed_at",
+                ],
+            )
+        if progress:
+            progress(len(chunk))
+    if stale:
+        audit_record(actor=None, action="insights.outcomes_refresh", data={"requests": len(stale)})
+    return len(stale)

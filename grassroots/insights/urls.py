@@ -7,6 +7,7 @@ app_name = "insights"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("print/", views.dashboard_print, name="print"),
+    path("coverage/", views.coverage_tile, name="coverage-tile"),
     path("export.xlsx", views.export_xlsx, name="export-xlsx"),
     path("export.pdf", views.export_pdf, name="export-pdf"),
     path("requests/", views.drill, name="drill"),

@@ -58,7 +58,8 @@ def _choices(actor: Actor) -> dict[str, Any]:
 def _context(request: HttpRequest, *, full: bool = False) -> dict[str, Any]:
     actor = _actor(request)
     filters, errors = _filters_or_errors(request, actor)
-    data = selectors.dashboard(actor=actor, filters=filters)
+    # The page loads the visit coverage separately (its own request), so that the figures never wait for it.
+    data = selectors.dashboard(actor=actor, filters=filters, with_coverage=full)
     query = urlencode(filters.as_query())
     drill = reverse("insights:drill")
     data.update(
@@ -75,6 +76,7 @@ def _context(request: HttpRequest, *, full: bool = False) -> dict[str, Any]:
             "heat_slice": ":" if full else f":{HEAT_ROWS}",
             "charts": charts.dashboard_charts(data, drill_url=f"{drill}?{query}"),
             "echarts": echarts_available(),
+            "coverage_loaded": full,
             **_choices(actor),
         }
     )
@@ -85,6 +87,18 @@ def _context(request: HttpRequest, *, full: bool = False) -> dict[str, Any]:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "insights/dashboard.html", _context(request))
+
+
+@login_required
+@require_GET
+def coverage_tile(request: HttpRequest) -> HttpResponse:
+    """The visit-coverage figure of the dashboard, loaded by the page after the rest (htmx)."""
+    actor = _actor(request)
+    filters, _errors = _filters_or_errors(request, actor)
+    found = selectors.coverage(
+        actor=actor, region=filters.region, as_of=min(filters.end, timezone.localdate())
+    )
+    return render(request, "insights/_coverage.html", {"coverage": found["total"] if found else None})
 
 
 @login_required

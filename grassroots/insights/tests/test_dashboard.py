@@ -182,7 +182,12 @@ def test_coverage_is_the_outreach_figure_with_its_interval(world, client):
     assert _dashboard(world.user_officer_b)["coverage"] is None  # county B has no duties
     client.force_login(world.user_leader_a)
     page = client.get(reverse("insights:dashboard")).content.decode()
-    assert reverse("outreach:coverage") in page  # the figure opens the outreach list behind it
+    assert reverse("insights:coverage-tile") in page  # loaded after the other figures
+    tile = client.get(reverse("insights:coverage-tile")).content.decode()
+    assert reverse("outreach:coverage") in tile  # the figure opens the outreach list behind it
+    assert ">1</a> / 2" in tile
+    client.force_login(world.user_hr)
+    assert client.get(reverse("insights:coverage-tile")).status_code == 404
 
 
 def test_pages_exports_and_print(world, cases, client):
@@ -226,7 +231,16 @@ def test_page_query_counts_are_pinned(world, cases, client, django_assert_max_nu
 def test_hr_and_residents_get_404(world, client, api, who):
     user = world.user_hr if who == "hr" else world.resident_user
     client.force_login(user)
-    for name in ("dashboard", "drill", "warnings", "hotspots", "digest", "print", "export-pdf"):
+    for name in (
+        "dashboard",
+        "drill",
+        "warnings",
+        "hotspots",
+        "digest",
+        "print",
+        "export-pdf",
+        "coverage-tile",
+    ):
         assert client.get(reverse(f"insights:{name}")).status_code == 404, name
     for path in ("dashboard", "requests", "hotspots"):
         assert api(user).get(f"/api/insights/{path}/").status_code == 404, path
@@ -236,7 +250,7 @@ def test_hr_and_residents_get_404(world, client, api, who):
 def test_out_of_scope_filters_answer_404_like_missing(world, cases, client, api):
     client.force_login(world.user_leader_a)
     for params in ({"region": world.village_b1.pk}, {"region": 987654}, {"unit": world.court_b.pk}):
-        for name in ("dashboard", "drill", "print", "export-xlsx", "hotspots"):
+        for name in ("dashboard", "drill", "print", "export-xlsx", "hotspots", "coverage-tile"):
             assert client.get(reverse(f"insights:{name}"), params).status_code == 404, (name, params)
         for path in ("dashboard", "requests", "hotspots"):
             assert api(world.user_leader_a).get(f"/api/insights/{path}/", params).status_code == 404, path

@@ -1,5 +1,5 @@
 """The scheduled insights job (cron, e.g. ``15 6 * * *`` daily and ``30 6 * * 1`` with --period weekly):
-refresh the villages' map points, raise the early warnings (rises, repeats, groups, deadlines) and write
+refresh the dashboard's request outcomes and the villages' map points, raise the early warnings (rises, repeats, groups, deadlines) and write
 each leader's digest. Idempotent: warnings are raised once per subject and episode, a digest is written once
 per leader and period and e-mailed at most once, so a re-run (or a run after a failure) repeats nothing."""
 
@@ -37,6 +37,7 @@ class Command(BaseCommand):
         now = timezone.now()
         quiet = options["verbosity"] == 0
         if not options["no_scan"]:
+            outcomes = services.outcomes_refresh()
             points = services.place_points_refresh()
             with tqdm(desc="rise tests", unit="series", disable=quiet) as bar:
                 results = scan.scan_rises(now=now, progress=bar.update)
@@ -47,7 +48,7 @@ class Command(BaseCommand):
                 scan.scan_deadlines(now=now),
             )
             self.stdout.write(
-                f"map points: {points}; rises: {flagged} of {len(results)} series flagged; "
+                f"request outcomes rewritten: {outcomes}; map points: {points}; rises: {flagged} of {len(results)} series flagged; "
                 f"new warnings: repeats {repeats}, groups {groups}, deadlines {deadlines}"
             )
         if options["no_digest"]:
