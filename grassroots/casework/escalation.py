@@ -147,10 +147,25 @@ def clock_alert_acknowledge(*, actor: Actor | Any, alert: ClockAlert, note: str 
         locked.acknowledged_by = actor.user
         locked.acknowledged_at = timezone.now()
         locked.save(update_fields=["acknowledged_by", "acknowledged_at"])
+        # The lower tiers of the same escalation are taken note of with it.
+        lower = ClockAlert.objects.filter(
+            request_id=locked.request_id,
+            kind=locked.kind,
+            tier__lt=locked.tier,
+            acknowledged_at__isnull=True,
+        )
+        lower_ids = list(lower.values_list("id", flat=True))
+        lower.update(acknowledged_by=actor.user, acknowledged_at=locked.acknowledged_at)
         audit_record(
             actor=actor,
             action="request.alert_acknowledge",
             obj=locked.request,
-            data={"alert": locked.pk, "kind": locked.kind, "tier": locked.tier, "note": note},
+            data={
+                "alert": locked.pk,
+                "kind": locked.kind,
+                "tier": locked.tier,
+                "note": note,
+                "with_lower_tiers": lower_ids,
+            },
         )
     return locked

@@ -123,12 +123,20 @@ def leader_queue(*, actor: Actor | Any) -> dict[str, QuerySet]:
     awaiting = visible.filter(status__in=[Status.ACCEPTED, Status.REOPENED]).select_related(
         "region", "category"
     )
+    # One row per request and kind: its highest open tier (acknowledging it takes note of the lower ones).
+    higher = ClockAlert.objects.filter(
+        request_id=OuterRef("request_id"),
+        kind=OuterRef("kind"),
+        acknowledged_at__isnull=True,
+        tier__gt=OuterRef("tier"),
+    )
     alerts = (
         ClockAlert.objects.filter(
             kind__in=[AlertKind.ESCALATION, AlertKind.FOLLOW_UP],
             acknowledged_at__isnull=True,
             request__in=visible,
         )
+        .exclude(Exists(higher))
         .filter(paths_q("unit__path", actor.unit_paths) | Q(unit__isnull=True) if not actor.is_admin else Q())
         .select_related("request", "unit")
         .order_by("-tier", "due_at")

@@ -216,3 +216,30 @@ def test_my_requests_and_leader_queue_with_deadline_colours(world):
     assert [a.tier for a in alerts] == [1]
     clock_alert_acknowledge(actor=world.user_leader_a, alert=alerts[0], note="已督办")
     assert list(leader_queue(actor=world.user_leader_a)["escalations"]) == []
+
+
+@pytest.mark.django_db
+def test_queue_shows_each_escalation_once_at_its_highest_tier(world):
+    from grassroots.casework.escalation import clock_alert_acknowledge
+    from grassroots.casework.selectors import leader_queue
+
+    request = _complaint(world)
+    request = request_transition(actor=world.user_officer_a1, request=request, action=Action.ACCEPT)
+    request = request_transition(
+        actor=world.user_leader_a,
+        request=request,
+        action=Action.ASSIGN,
+        data={"lead_unit": world.tribunal_a1},
+    )
+    other = request_transition(
+        actor=world.user_officer_a1, request=_complaint(world, title="又一件"), action="accept"
+    )
+    clock_tick(now=request.due_at + timedelta(hours=60))  # three tiers for each
+    assert ClockAlert.objects.filter(kind="escalation", request=request).count() == 3
+    shown = list(leader_queue(actor=world.user_leader_a)["escalations"])
+    assert sorted((a.request_id, a.tier) for a in shown) == sorted([(request.pk, 3), (other.pk, 3)])
+    clock_alert_acknowledge(
+        actor=world.user_leader_a, alert=next(a for a in shown if a.request_id == request.pk)
+    )
+    assert not ClockAlert.objects.filter(request=request, acknowledged_at__isnull=True).exists()
+    assert [a.request_id for a in leader_queue(actor=world.user_leader_a)["escalations"]] == [other.pk]
