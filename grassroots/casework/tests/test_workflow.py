@@ -413,3 +413,49 @@ def test_concurrent_retries_with_one_token_make_one_request(postgres_only):
         t.join()
     assert len(ids) == 4 and len(set(ids)) == 1
     assert Request.objects.filter(client_token="same-token").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_officers_through_the_api_at_once_one_gets_a_clear_conflict(postgres_only):
+    """Officer A accepts while the leader rejects, both having read version 1, through the HTTP API: one
+    answer is 200, the other 409 naming the version, and the timeline holds exactly one of the two."""
+    from rest_framework.test import APIClient
+
+    from grassroots.common.testing import build_world
+
+    world = build_world()
+    request, _ = intake(world)
+    barrier = threading.Barrier(2)
+    answers = {}
+
+    def act(name, user, body):
+        client = APIClient()
+        client.force_authenticate(user=user)
+        try:
+            barrier.wait()
+            response = client.post(f"/api/requests/{request.pk}/transitions/", body, format="json")
+            answers[name] = (response.status_code, response.json())
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(
+            target=act, args=("accept", world.user_officer_a1, {"action": "accept", "version": 1})
+        ),
+        threading.Thread(
+            target=act,
+            args=("reject", world.user_leader_a, {"action": "reject", "version": 1, "reason": "重复"}),
+        ),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    codes = sorted(code for code, _ in answers.values())
+    assert codes == [200, 409]
+    winner = next(name for name, (code, _) in answers.items() if code == 200)
+    loser_body = next(body for code, body in answers.values() if code == 409)
+    assert loser_body["error"]["code"] == "conflict" and "version" in loser_body["error"]["message"]
+    request.refresh_from_db()
+    assert request.status == ("accepted" if winner == "accept" else "rejected") and request.version == 2
+    assert list(request.events.values_list("action", flat=True)) == ["intake", winner]
