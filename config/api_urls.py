@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("grassroots.outreach.api.urls")),
     path("", include("grassroots.planning.api.urls")),
     path("", include("grassroots.insights.api.urls")),
+    path("", include("grassroots.evaluation.api.urls")),
     # Last: any other path under /api/ answers 404 in the API's error shape, not as an HTML page.
     re_path(r"^.*$", api_not_found),
 ]

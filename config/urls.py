@@ -17,6 +17,7 @@ urlpatterns = [
     path("planning/", include("grassroots.planning.urls")),
     path("open311/", include("grassroots.open311.urls")),
     path("insights/", include("grassroots.insights.urls")),
+    path("evaluation/", include("grassroots.evaluation.urls")),
     path("", include("grassroots.web.urls")),
 ]
 
