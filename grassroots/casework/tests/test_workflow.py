@@ -337,13 +337,30 @@ class WorkflowMachine(RuleBasedStateMachine):
         assert request.version == len(events)
         assert request.status in Status.values
 
+    @invariant()
+    def fields_agree_with_the_status(self):
+        """What the status implies about the rest of the row, whatever sequence led here."""
+        request = Request.objects.get(pk=self.request.pk)
+        finished = request.status in (Status.RESOLVED, Status.FOLLOW_UP, Status.CLOSED)
+        assert (request.resolved_at is not None) == finished
+        assert bool(request.outcome) == finished
+        if request.is_paused or request.extension_pending:
+            # A reassignment keeps a legal pause and a pending extension with the matter.
+            assert request.status in (Status.IN_PROGRESS, Status.ASSIGNED)
+        if request.follow_up_due_at is not None:
+            assert request.status in (Status.RESOLVED, Status.FOLLOW_UP)
+        leads = RequestUnit.objects.filter(request=request, role="lead", is_active=True).count()
+        assert leads <= 1
+        if request.status in (Status.ASSIGNED, Status.IN_PROGRESS):
+            assert leads == 1
+
 
 def test_workflow_state_machine(world):
     WorkflowMachine.world = world
     run_state_machine_as_test(
         WorkflowMachine,
         settings=settings(
-            max_examples=25,
+            max_examples=40,
             stateful_step_count=20,
             deadline=None,
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
