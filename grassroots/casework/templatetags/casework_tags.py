@@ -46,3 +46,17 @@ def status_class(value: str) -> str:
     if value in (Status.RESOLVED, Status.FOLLOW_UP, Status.CLOSED):
         return "badge--ok"
     return ""
+
+
+@register.filter
+def dispute_type_name(code: str) -> str:
+    """A dispute type's name in the page language (English name when English is active and set)."""
+    from django.utils import translation
+
+    from ..models import DisputeType
+
+    found = DisputeType.objects.filter(code=code).values_list("name", "name_en").first()
+    if found is None:
+        return code
+    name, name_en = found
+    return name_en if name_en and (translation.get_language() or "").startswith("en") else name
