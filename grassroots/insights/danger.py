@@ -80,12 +80,21 @@ SIGNALS: dict[str, tuple[object, tuple[str, ...]]] = {
             "工资不发",
             "不发工资",
             "拿不到工资",
-            "工钱",
+            "拖欠工钱",
+            "讨要工钱",
+            "结清工钱",
             "农民工工资",
             "欠工资",
             "unpaid wages",
         ),
     ),
+}
+# Phrases that read like a signal but are not one: a thing that "threatens health or safety", a fairground
+# "drop tower" (跳楼机), gambling "in a crowd" (聚众赌博). Matched from the signal's own position.
+_NOT_A_SIGNAL = {
+    "threat": re.compile(r"威胁(着|到|了)?[^，。,.!！?？]{0,10}(健康|安全|生命|财产|环境|质量|秩序)"),
+    "self_harm": re.compile(r"跳楼(机|价|大甩卖)"),
+    "group": re.compile(r"聚众(赌博|吸毒|斗殴)"),
 }
 _NEGATION = re.compile(r"(没有|并没|并非|不是|无|未)[^，。,.!！?？]{0,4}$")
 _PATTERNS = {
@@ -112,8 +121,6 @@ GROUP_PHRASES = (
     "几十个工人",
     "多名工人",
     "多名村民",
-    "众多业主",
-    "全体业主",
     "村民集体",
     "集体讨薪",
     "many residents",
@@ -164,6 +171,8 @@ def detect(text: str) -> list[DangerSignal]:
         for match in pattern.finditer(text):
             if _NEGATION.search(text[max(0, match.start() - 6) : match.start()]):
                 continue
+            if code in _NOT_A_SIGNAL and _NOT_A_SIGNAL[code].match(text, match.start()):
+                continue
             phrases.append(match.group(0))
         if phrases:
             found.append(DangerSignal(code, tuple(dict.fromkeys(phrases))))
@@ -190,6 +199,8 @@ def group_phrases(text: str) -> list[str]:
     found = []
     for match in _GROUP_PATTERN.finditer(text):
         if _NEGATION.search(text[max(0, match.start() - 6) : match.start()]):
+            continue
+        if _NOT_A_SIGNAL["group"].match(text, match.start()):
             continue
         found.append(match.group(0))
     return list(dict.fromkeys(found))

@@ -88,11 +88,7 @@ def build(*, actor: Actor | Any, period: str = "daily", now: datetime | None = N
     filters = Filters(start=end - timedelta(days=days - 1), end=end)
     data = selectors.dashboard(actor=actor, filters=filters, now=now)
     since = now - timedelta(days=days)
-    warnings = list(
-        selectors.warning_list(actor=actor)
-        .filter(status=WarningStatus.OPEN)
-        .order_by("-severity", "-detected_at")[:20]
-    )
+    warnings = list(selectors.warning_list(actor=actor).filter(status=WarningStatus.OPEN)[:20])
     new_warnings = selectors.warning_list(actor=actor).filter(detected_at__gte=since).count()
     return {
         "period": period,

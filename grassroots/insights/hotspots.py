@@ -67,8 +67,8 @@ def features(
     texts: Sequence[str], titles: Sequence[str] | None = None, *, embeddings: bool = False
 ) -> tuple[Any, TfidfVectorizer]:
     """Row-normalised features: TF-IDF of jieba words and character bigrams, plus the title embedding."""
-    word_vectorizer = TfidfVectorizer(analyzer=_words, sublinear_tf=True, min_df=2, max_df=0.5)
-    char_vectorizer = TfidfVectorizer(analyzer=_bigrams, sublinear_tf=True, min_df=2, max_df=0.5)
+    word_vectorizer = TfidfVectorizer(analyzer=_words, sublinear_tf=True, min_df=2, max_df=0.95)
+    char_vectorizer = TfidfVectorizer(analyzer=_bigrams, sublinear_tf=True, min_df=2, max_df=0.95)
     try:
         blocks = [word_vectorizer.fit_transform(texts)]
     except ValueError:  # too few texts for min_df
@@ -87,12 +87,17 @@ def features(
 
 
 def cluster(matrix: Any, threshold: float = DISTANCE_THRESHOLD) -> np.ndarray:
+    """Average-linkage clusters cut at a cosine distance of ``threshold``. The rows are unit length, so the
+    distances come from one sparse product (n × n), never from a dense copy of the vocabulary-wide matrix."""
     if matrix.shape[0] < 2:
         return np.zeros(matrix.shape[0], dtype=int)
+    similarity = (matrix @ matrix.T).toarray()
+    distance = np.clip(1.0 - similarity, 0.0, 2.0)
+    np.fill_diagonal(distance, 0.0)
     model = AgglomerativeClustering(
-        n_clusters=None, metric="cosine", linkage="average", distance_threshold=threshold
+        n_clusters=None, metric="precomputed", linkage="average", distance_threshold=threshold
     )
-    return model.fit_predict(matrix.toarray())
+    return model.fit_predict(distance)
 
 
 def topics(

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from grassroots.common.scoping import Actor, as_actor, paths_q
 
@@ -20,9 +21,9 @@ class WarningKind(models.TextChoices):
 
 
 class WarningStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
-    CLOSED = "closed", _("Closed")
+    OPEN = "open", pgettext_lazy("warning status", "Open")
+    ACKNOWLEDGED = "acknowledged", pgettext_lazy("warning status", "Acknowledged")
+    CLOSED = "closed", pgettext_lazy("warning status", "Closed")
 
 
 class Severity(models.TextChoices):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Case, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_noop
@@ -262,7 +262,14 @@ def warning_list(*, actor: Actor | Any, status: str = "", kind: str = "") -> Que
         qs = qs.filter(status=status)
     if kind:
         qs = qs.filter(kind=kind)
-    return qs.order_by("status", "-severity", "-detected_at", "-id")
+    # Open before acknowledged before closed, high severity first, newest first.
+    rank = Case(
+        When(status=WarningStatus.OPEN, then=Value(0)),
+        When(status=WarningStatus.ACKNOWLEDGED, then=Value(1)),
+        default=Value(2),
+    )
+    high_first = Case(When(severity=Severity.HIGH, then=Value(0)), default=Value(1))
+    return qs.annotate(_rank=rank, _severity=high_first).order_by("_rank", "_severity", "-detected_at", "-id")
 
 
 def warning_get(*, actor: Actor | Any, pk: Any) -> EarlyWarning:

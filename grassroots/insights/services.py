@@ -213,7 +213,11 @@ def warning_escalate(*, warning: EarlyWarning, now: datetime | None = None) -> l
     audit log, then e-mailed after the commit to those with an address. Done once per warning."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = EarlyWarning.objects.select_for_update().select_related("region", "grid").get(pk=warning.pk)
+        locked = (
+            EarlyWarning.objects.select_for_update(of=("self",))
+            .select_related("region", "grid")
+            .get(pk=warning.pk)
+        )
         if locked.escalated_at is not None:
             return list(locked.escalated_to.all())
         leaders = leaders_for(locked.region, locked.grid)

@@ -30,8 +30,8 @@ from .hotspots import hotspot_topics
 from .models import Digest, WarningKind, WarningStatus
 
 PAGE_SIZE = 50
-TABLE_ROWS = 30  # rows of each breakdown on the page (the exports hold them all)
-HEAT_ROWS = 60
+TABLE_ROWS = 30  # rows of each table on the page (the exports hold them all)
+PRINT_ROWS = 100
 HOTSPOT_DOCUMENTS = 1000
 
 
@@ -55,7 +55,9 @@ def _choices(actor: Actor) -> dict[str, Any]:
     }
 
 
-def _context(request: HttpRequest, *, full: bool = False) -> dict[str, Any]:
+def _context(request: HttpRequest, *, full: bool = False, rows: int = TABLE_ROWS) -> dict[str, Any]:
+    """The dashboard's data; ``full`` adds the visit coverage (the page loads it separately), ``rows`` is how
+    many rows of each table the page shows (the exports take every row from the data itself)."""
     actor = _actor(request)
     filters, errors = _filters_or_errors(request, actor)
     # The page loads the visit coverage separately (its own request), so that the figures never wait for it.
@@ -70,10 +72,10 @@ def _context(request: HttpRequest, *, full: bool = False) -> dict[str, Any]:
             "dimension_labels": {code: d.label for code, d in DIMENSIONS.items()},
             "table_measures": TABLE_MEASURES,
             "prev_query": urlencode(filters.previous().as_query()),
-            "table_rows": None if full else TABLE_ROWS,
-            "heat_rows": None if full else HEAT_ROWS,
-            "table_slice": ":" if full else f":{TABLE_ROWS}",
-            "heat_slice": ":" if full else f":{HEAT_ROWS}",
+            "table_rows": rows,
+            "heat_rows": rows,
+            "table_slice": f":{rows}",
+            "heat_slice": f":{rows}",
             "charts": charts.dashboard_charts(data, drill_url=f"{drill}?{query}"),
             "echarts": echarts_available(),
             "coverage_loaded": full,
@@ -104,7 +106,7 @@ def coverage_tile(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def dashboard_print(request: HttpRequest) -> HttpResponse:
-    return render(request, "insights/print.html", _context(request, full=True))
+    return render(request, "insights/print.html", _context(request, full=True, rows=PRINT_ROWS))
 
 
 def _download(content: bytes, content_type: str, filters: Filters, suffix: str) -> HttpResponse:

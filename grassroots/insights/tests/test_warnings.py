@@ -23,6 +23,15 @@ def test_danger_detector_reads_phrases_and_negation():
     assert {s.code for s in danger.detect("再不解决我就跳楼，和他同归于尽")} == {"self_harm", "threat"}
     assert danger.detect("孩子说没有轻生的想法，邻里之间只是吵架") == []
     assert [s.code for s in danger.detect("包工头拖欠工资半年")] == ["wage_arrears"]
+    # Words that only look like signals (seen in the real message-board texts).
+    for text in (
+        "电梯安全问题时有发生，严重威胁到全体业主的生命财产安全",
+        "防洪工程出现质量问题，威胁广大人民群众生命",
+        "过山车、跳楼机等游乐设施是否属于特种设备",
+    ):
+        assert danger.detect(text) == [], text
+    assert danger.group_phrases("举报有人聚众赌博") == []
+    assert [s.code for s in danger.detect("他当面威胁我，说要弄死我")] == ["threat"]
 
 
 def test_danger_text_at_intake_raises_a_warning_at_once(world, django_capture_on_commit_callbacks):
