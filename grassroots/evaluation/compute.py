@@ -64,7 +64,6 @@ def extract_inputs(
     mentoring = ind.mentoring_by_officer(window, officers)
     progress("visit coverage", 6, total)
     coverage = ind.coverage_by_officer(window, officers)
-    progress("visit coverage", 7, total)
     count_rows = []
     for officer_id in sorted(ids):
         held, circuit = events.get(officer_id, (0, 0))

@@ -108,7 +108,7 @@ def drill(*, window: Window, officer_id: int, code: str, part: str) -> Drill:
     if spec.source == "casework":
         pairs = _casework_ids(window, officer_id, code, part)
         rows = _request_rows(pairs)
-        value_sum = round(sum(v for _, v in pairs if v is not None), 6) if code == "average_days" else None
+        value_sum = round(sum(v for _pk, v in pairs if v is not None), 6) if code == "average_days" else None
         return Drill(code, part, len(rows), rows, value_sum)
     if spec.source == "returns":
         returned = list(
@@ -124,8 +124,9 @@ def drill(*, window: Window, officer_id: int, code: str, part: str) -> Drill:
         codes = dict(
             Request.objects.filter(pk__in=[r.request_id for r in rows]).values_list("id", "tracking_code")
         )
+        returned_label = _("returned")
         for row in rows:
-            row.title = f"{codes.get(row.request_id, '')} · {_('returned')}"
+            row.title = f"{codes.get(row.request_id, '')} · {returned_label}"
         if part == "denominator":
             rows = _request_rows(_casework_ids(window, officer_id, "completion", "denominator")) + rows
         return Drill(code, part, len(rows), rows)
@@ -164,31 +165,51 @@ def _visit_row(v: Visit) -> DrillRow:
     return DrillRow("visit", v.pk, v.visited_on, f"{target} · {v.get_mode_display()}", v.region.name)
 
 
+def _duties(officer_id: int, day: date) -> list[dict[str, Any]]:
+    """The officer's liaisons carrying a visit duty on ``day``, from outreach's own definition of duties:
+    dicts with ``id``, ``organization_id``, ``start``, ``interval_days`` and ``last_visit``."""
+    from grassroots.outreach import coverage
+
+    liaisons = Liaison.objects.filter(officer_id=officer_id)
+    if hasattr(coverage, "duty_values"):
+        return [row for row in coverage.duty_values(liaisons=liaisons, as_of=day) if row["interval_days"]]
+    rows = coverage.duty_rows(liaisons=liaisons, as_of=day).values(
+        "id", "organization_id", "start", "interval_days", "last_visit"
+    )
+    return [row for row in rows if row["interval_days"] is not None]
+
+
 def _coverage(window: Window, officer_id: int, part: str) -> Drill:
-    """The officer's liaisons with a visit duty on the period's last day (outreach's ``duty_rows``), each
-    with its state as outreach's ``visit_state`` decides it (the same rule its coverage counts use)."""
-    from grassroots.outreach.coverage import duty_rows, visit_state
+    """The officer's liaisons with a visit duty on the period's last day, each with its state as outreach's
+    ``visit_state`` decides it (the same rule its coverage counts use)."""
+    from grassroots.outreach.coverage import visit_state
 
     day = window.day
     labels = {"covered": _("covered"), "overdue": _("overdue"), "pending": _("pending")}
+    every = _("every %(days)s days")
+    duties = sorted(_duties(officer_id, day), key=lambda row: row["id"])
+    places = {
+        pk: (region, organization)
+        for pk, region, organization in Liaison.objects.filter(pk__in=[d["id"] for d in duties]).values_list(
+            "id", "region__name", "organization__name"
+        )
+    }
     rows = []
-    liaisons = duty_rows(liaisons=Liaison.objects.filter(officer_id=officer_id), as_of=day)
-    for liaison in liaisons.select_related("region", "organization").order_by("id"):
-        if liaison.interval_days is None:
-            continue
+    for duty in duties:
         state = visit_state(
-            start=liaison.start, last_visit=liaison.last_visit, interval_days=liaison.interval_days, as_of=day
+            start=duty["start"], last_visit=duty["last_visit"], interval_days=duty["interval_days"], as_of=day
         )
         if part == "numerator" and state != "covered":
             continue
-        target = liaison.organization.name if liaison.organization_id else _("household")
+        region, organization = places.get(duty["id"], ("", None))
+        target = organization if duty["organization_id"] else _("household")
         rows.append(
             DrillRow(
                 "liaison",
-                liaison.pk,
-                liaison.last_visit,
-                f"{target} · {_('every %(days)s days') % {'days': liaison.interval_days}}",
-                liaison.region.name,
+                duty["id"],
+                duty["last_visit"],
+                f"{target} · {every % {'days': duty['interval_days']}}",
+                region or "",
                 detail=labels[state],
             )
         )

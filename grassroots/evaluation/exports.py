@@ -31,6 +31,7 @@ def _sheet(book: Workbook, title: str, headers: list[str], rows: list[list[Any]]
 
 
 def run_xlsx(*, actor: Actor, run: EvaluationRun) -> bytes:
+    PARTS = (_("numerator"), _("denominator"), _("value"), _("low"), _("high"))  # noqa: N806
     codes = [i["code"] for i in run.scheme_version.definition["indicators"]]
     book = Workbook()
     book.remove(book.active)
@@ -42,8 +43,7 @@ def run_xlsx(*, actor: Actor, run: EvaluationRun) -> bytes:
     ]  # fmt: skip
     for code in codes:
         label = str(INDICATORS[code].label)
-        headers += [f"{label} · {_('numerator')}", f"{label} · {_('denominator')}", f"{label} · {_('value')}",
-                    f"{label} · {_('low')}", f"{label} · {_('high')}", f"{label} · {_('points')}"]  # fmt: skip
+        headers += [f"{label} · {part}" for part in (*PARTS, _("points"))]
     rows = []
     for r in selectors.result_list(actor=actor, run=run).iterator(chunk_size=1000):
         entries = {e["code"]: e for e in r.breakdown}
@@ -70,14 +70,13 @@ def run_xlsx(*, actor: Actor, run: EvaluationRun) -> bytes:
     unit_headers = [_("Code"), _("Unit"), _("Officers"), _("Mean score")]
     for code in codes:
         label = str(INDICATORS[code].label)
-        unit_headers += [f"{label} · {_('numerator')}", f"{label} · {_('denominator')}", f"{label} · {_('value')}",
-                         f"{label} · {_('low')}", f"{label} · {_('high')}"]  # fmt: skip
+        unit_headers += [f"{label} · {part}" for part in PARTS]
     _sheet(book, str(_("Units")), [str(h) for h in unit_headers], unit_rows)
     shortlisted = selectors.result_list(actor=actor, run=run, shortlisted=True).order_by("shortlist_rank")
     _sheet(
         book,
         str(_("Promotion shortlist")),
-        [str(_("Place")), str(_("Staff number")), str(_("Officer")), str(_("Reasons"))],
+        [str(_("Position")), str(_("Staff number")), str(_("Officer")), str(_("Reasons"))],
         [
             [
                 r.shortlist_rank,

@@ -109,7 +109,7 @@ class GoalForm(forms.Form):
 
 
 class NominateForm(forms.Form):
-    title = forms.ModelChoiceField(label=_("Title"), queryset=HonourTitle.objects.none())
+    title = forms.ModelChoiceField(label=_("Honour title"), queryset=HonourTitle.objects.none())
     run = forms.ModelChoiceField(label=_("From the run"), queryset=EvaluationRun.objects.none())
 
     def __init__(self, *args, **kwargs):

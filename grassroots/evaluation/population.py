@@ -91,7 +91,8 @@ def peer_group_code(unit_kind: str, front_line: bool) -> str:
 def peer_group_label(code: str) -> str:
     kind, _slash, place = code.partition("/")
     kind_label = UnitKind(kind).label if kind in UnitKind.values else kind
-    return f"{kind_label} · {_('front line') if place == 'front' else _('office')}"
+    place_label = _("front line") if place == "front" else _("office")
+    return f"{kind_label} · {place_label}"
 
 
 def population(window: Window, unit: Unit | None = None) -> list[OfficerFacts]:

@@ -7,10 +7,41 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from .indicators import INDICATORS, IndicatorKind
 from .models import Grade
 from .population import peer_group_label
+
+APPLIES_LABELS = {
+    "all": _lazy("everyone"),
+    "front_line": _lazy("officers with front-line time"),
+    "has_duty": _lazy("officers with visit duties"),
+    "veterans": _lazy("veterans"),
+}
+QUOTA_SCOPE_LABELS = {
+    "run": _lazy("the whole run"),
+    "peer_group": _lazy("each peer group"),
+    "unit": _lazy("each unit"),
+}
+CASE_MIX_LABELS = {
+    "kind": _lazy("request kind"),
+    "channel": _lazy("intake channel"),
+    "category": _lazy("category"),
+    "urgency": _lazy("urgency"),
+    "difficulty": _lazy("post difficulty"),
+}
+TARGET_TYPE_LABELS = {
+    "higher": _lazy("higher is better"),
+    "lower": _lazy("lower is better"),
+    "range": _lazy("a reasonable range"),
+}
+LABELS = {"applies": APPLIES_LABELS, "quota_scope": QUOTA_SCOPE_LABELS, "case_mix": CASE_MIX_LABELS,
+          "target_type": TARGET_TYPE_LABELS}  # fmt: skip
+
+
+def choice_label(kind: str, value: str) -> str:
+    return str(LABELS.get(kind, {}).get(value, value))
 
 
 def percent(value: float | None, digits: int = 1) -> str:

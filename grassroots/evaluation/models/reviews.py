@@ -17,7 +17,7 @@ from .schemes import Grade
 class DecisionStatus(models.TextChoices):
     PENDING = "pending", _("Awaiting decision")
     APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
+    REJECTED = "rejected", _("Turned down")
 
 
 class AppealStatus(models.TextChoices):

@@ -32,6 +32,16 @@ def peer_label(code: str) -> str:
 
 
 @register.filter
+def choice_label(value: str, kind: str) -> str:
+    return presentation.choice_label(kind, value)
+
+
+@register.filter
+def choice_labels(values: list[str], kind: str) -> str:
+    return "、".join(presentation.choice_label(kind, v) for v in values)
+
+
+@register.filter
 def reason(value: dict) -> str:
     return presentation.reason_text(value)
 

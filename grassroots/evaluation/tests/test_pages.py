@@ -177,3 +177,35 @@ def test_compute_from_the_page(client, world):
     assert response.status_code == 302
     run = version.runs.get()
     assert run.status == RunStatus.COMPUTED and run.label == "一季度"
+
+
+def test_mentoring_honours_and_reviews_are_scoped(client, api, evaluated):
+    from grassroots.evaluation.honours import nomination_decide, nominations_propose
+    from grassroots.evaluation.mentoring import mentorship_create
+    from grassroots.evaluation.models import HonourKind, HonourTitle
+
+    w = evaluated.world
+    pair = mentorship_create(actor=w.user_hr, mentor=w.officer_a1, mentee=w.recruit_a1)
+    title = HonourTitle.objects.create(code="t", name="办结能手", kind=HonourKind.INDIVIDUAL, indicator="completion",
+                                       min_sample=1, threshold=0.0, top_n=5)  # fmt: skip
+    nomination = nominations_propose(actor=w.user_hr, title=title, run=evaluated.run)[0]
+    nomination_decide(
+        actor=w.admin, nomination=nomination, approve=True, reason="通过", citation="办结及时，群众满意。"
+    )
+    unit_result = evaluated.run.unit_results.get(unit=w.court_b)
+    _login(client, w.user_officer_b)  # another county
+    assert client.get(reverse("evaluation:mentorship", args=[pair.pk])).status_code == 404
+    assert api(w.user_officer_b).get(f"/api/evaluation/mentorships/{pair.pk}/").status_code == 404
+    assert client.get(reverse("evaluation:nominations")).status_code == 403
+    assert api(w.user_officer_b).get(f"/api/evaluation/nominations/{nomination.pk}/").status_code == 404
+    assert client.get(reverse("evaluation:reviews")).status_code == 403
+    assert (
+        client.get(reverse("evaluation:honour", args=[nomination.honour.pk])).status_code == 200
+    )  # the register
+    _login(client, w.user_leader_a)
+    assert client.get(reverse("evaluation:unit", args=[unit_result.pk])).status_code == 404
+    assert api(w.user_leader_a).get(f"/api/evaluation/unit-results/{unit_result.pk}/").status_code == 404
+    assert client.get(reverse("evaluation:mentorship", args=[pair.pk])).status_code == 200
+    _login(client, w.resident_user)
+    assert client.get(reverse("evaluation:honour", args=[nomination.honour.pk])).status_code == 403
+    assert api(w.resident_user).get("/api/evaluation/honours/").status_code == 403
