@@ -115,18 +115,17 @@ def _applies(rule: str, officer: dict[str, Any], counts: dict[str, Any], definit
 
 def _rank_intervals(score: np.ndarray, low: np.ndarray, high: np.ndarray, ids: np.ndarray) -> dict[str, Any]:
     """Ranks (1 = best) and their intervals: the best rank counts only the officers certainly above (their
-    low end above this officer's high end), the worst every officer possibly above (high end above low)."""
+    low end above this officer's high end), the worst every other officer possibly above (high end at or
+    above this officer's low end: a tie can go either way)."""
     order = np.lexsort((ids, -score))
     rank = np.empty(len(score), dtype=int)
     rank[order] = np.arange(1, len(score) + 1)
     sorted_low = np.sort(low)
     sorted_high = np.sort(high)
     above_surely = len(low) - np.searchsorted(sorted_low, high, side="right")
-    above_maybe = len(high) - np.searchsorted(sorted_high, low, side="right")
-    self_counted = high > low
-    best = 1 + above_surely
-    worst = np.maximum(1 + above_maybe - self_counted.astype(int), rank)
-    best = np.minimum(best, rank)
+    above_maybe = len(high) - np.searchsorted(sorted_high, low, side="left") - 1  # less the officer themself
+    best = np.minimum(1 + above_surely, rank)
+    worst = np.maximum(1 + above_maybe, rank)
     return {"rank": rank, "best": best, "worst": worst}
 
 

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from grassroots.common.errors import DomainError
 from grassroots.common.scoping import Actor, actor_for
 
-from . import exports, presentation, selectors, services
+from . import exports, presentation, reviews, selectors, services
 from .forms import AdjustmentForm, AppealForm, DecisionForm, ResultFilterForm, RunForm
 from .indicators import INDICATORS
 from .models import GRADE_ORDER, AppealStatus, DecisionStatus, RunStatus
@@ -325,7 +325,7 @@ def result_appeal(request: HttpRequest, pk: int) -> HttpResponse:
     form = AppealForm(request.POST)
     if form.is_valid():
         try:
-            services.appeal_file(actor=actor, result=result, reason=form.cleaned_data["reason"])
+            reviews.appeal_file(actor=actor, result=result, reason=form.cleaned_data["reason"])
             messages.success(request, _("Your appeal was filed; the political/HR department will decide it."))
         except DomainError as exc:
             _error(request, exc)
@@ -343,7 +343,7 @@ def result_adjust(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            services.adjustment_request(
+            reviews.adjustment_request(
                 actor=actor, result=result, kind=data["kind"], reason=data["reason"],
                 score_delta=data.get("score_delta") if data["kind"] == "score" else None,
                 grade=data.get("grade") or "" if data["kind"] == "grade" else "",

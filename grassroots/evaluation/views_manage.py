@@ -20,6 +20,7 @@ from grassroots.common.errors import Conflict, DomainError, ValidationFailed
 from grassroots.outreach.models import Visit
 
 from . import honours, mentoring, presentation, selectors, services
+from . import reviews as review_services
 from .definition import APPLIES, QUOTA_SCOPES, TARGET_TYPES
 from .forms import DecisionForm, GoalForm, NominateForm, NominationDecisionForm, SessionForm
 from .indicators import INDICATOR_LIST, INDICATORS
@@ -205,7 +206,7 @@ def adjustment_decide(request: HttpRequest, pk: int) -> HttpResponse:
     form = DecisionForm(request.POST)
     if form.is_valid():
         try:
-            services.adjustment_decide(
+            review_services.adjustment_decide(
                 actor=actor, adjustment=adjustment, approve=request.POST.get("decision") == "approve",
                 reason=form.cleaned_data["reason"], expected_version=form.cleaned_data["version"],
             )  # fmt: skip
@@ -226,7 +227,7 @@ def appeal_decide(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            services.appeal_decide(
+            review_services.appeal_decide(
                 actor=actor, appeal=appeal, upheld=request.POST.get("decision") == "uphold", reason=data["reason"],
                 score_delta=data.get("score_delta"), grade=data.get("grade") or "", expected_version=data["version"],
             )  # fmt: skip

@@ -17,7 +17,7 @@ from grassroots.common.api.views import ScopedViewSet
 from grassroots.common.errors import FieldError, Forbidden, ValidationFailed
 from grassroots.workforce.models import Unit
 
-from .. import honours, mentoring, selectors, services
+from .. import honours, mentoring, reviews, selectors, services
 from ..models import EvaluationRun, HonourTitle, OfficerResult, SchemeVersion
 from . import serializers as s
 
@@ -219,7 +219,7 @@ class ResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Evaluation
         result = self.get_object()
         data = s.AppealCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        appeal = services.appeal_file(actor=self.actor, result=result, reason=data.validated_data["reason"])
+        appeal = reviews.appeal_file(actor=self.actor, result=result, reason=data.validated_data["reason"])
         return Response(s.AppealSerializer(appeal).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Ask for an adjustment (HR, or the officer's unit leader)", parameters=[ID],
@@ -229,7 +229,7 @@ class ResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Evaluation
         result = self.get_object()
         data = s.AdjustmentCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        adjustment = services.adjustment_request(actor=self.actor, result=result, **data.validated_data)
+        adjustment = reviews.adjustment_request(actor=self.actor, result=result, **data.validated_data)
         return Response(s.AdjustmentSerializer(adjustment).data, status=status.HTTP_201_CREATED)
 
 
@@ -279,7 +279,7 @@ class AdjustmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Evalua
         data = s.DecideSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        adjustment = services.adjustment_decide(actor=self.actor, adjustment=adjustment, approve=v["approve"],
+        adjustment = reviews.adjustment_decide(actor=self.actor, adjustment=adjustment, approve=v["approve"],
                                                 reason=v["reason"], expected_version=v["version"])  # fmt: skip
         return Response(s.AdjustmentSerializer(adjustment).data)
 
@@ -308,7 +308,7 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Evaluation
         data = s.AppealDecideSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        appeal = services.appeal_decide(actor=self.actor, appeal=appeal, upheld=v["upheld"], reason=v["reason"],
+        appeal = reviews.appeal_decide(actor=self.actor, appeal=appeal, upheld=v["upheld"], reason=v["reason"],
                                         score_delta=v["score_delta"], grade=v["grade"], expected_version=v["version"])  # fmt: skip
         return Response(s.AppealSerializer(appeal).data)
 

@@ -15,15 +15,8 @@ from grassroots.evaluation.drill import drill
 from grassroots.evaluation.honours import candidates, nomination_decide, nominations_propose
 from grassroots.evaluation.indicators import Window
 from grassroots.evaluation.models import HonourKind, HonourTitle, MentorshipStatus, OfficerResult
-from grassroots.evaluation.services import (
-    adjustment_decide,
-    adjustment_request,
-    appeal_decide,
-    appeal_file,
-    run_create,
-    run_start,
-    window_for_run,
-)
+from grassroots.evaluation.reviews import adjustment_decide, adjustment_request, appeal_decide, appeal_file
+from grassroots.evaluation.services import run_create, run_start, window_for_run
 from grassroots.workforce.services import assignment_create, officer_create
 
 pytestmark = pytest.mark.django_db
