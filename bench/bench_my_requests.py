@@ -4,7 +4,8 @@ The data: a copy (``CREATE DATABASE … TEMPLATE``) of a database that already h
 city --seed 1`` (about 2M households, 5,000 officers, 600,000 requests a year), named by ``--source`` or
 ``BENCH_CITY_DB``; without one, a fresh demo at ``--scale`` is generated into the copy. The copy is migrated
 (casework's own migrations, so new indexes are in place), analysed, measured and dropped; the source
-database is only read (copied).
+database is only read (copied). With ``--in-place`` the source itself is migrated (casework's migrations only)
+and measured, everything else the measurement writes (the officers' logins) being rolled back.
 
 Measured in one child process, for a seeded sample of officers with work in the data (each given a login
 in the copy), several times each:
@@ -18,7 +19,8 @@ in the copy), several times each:
 It also prints ``EXPLAIN (ANALYZE, BUFFERS)`` of the page's two queries for the officer with the most open
 work, so the plans can be checked at this scale.
 
-    python bench/bench_my_requests.py [--source DB] [--officers 150] [--repeats 3] [--scale county] [--keep]
+    python bench/bench_my_requests.py [--source DB [--in-place]] [--officers 150] [--repeats 3] [--scale county]
+                                      [--keep]
 """
 
 from __future__ import annotations
@@ -43,11 +45,15 @@ SECRET_ENV = {
     "FIELD_HASH_KEY": "bench-my-requests-hash-key",
 }
 OPEN = ("registered", "accepted", "assigned", "in_progress", "reopened")
+# The officer's work as one would write it by hand: the union of the assignee index and the lead links of
+# the unit subtree (an OR of the two makes PostgreSQL scan the whole request table).
 REFERENCE_WHERE = """
     r.matter_id IS NULL AND r.status = ANY(%(open)s)
-    AND (r.assignee_id = %(officer)s OR r.id IN (
+    AND r.id IN (
+        SELECT id FROM casework_request WHERE assignee_id = %(officer)s AND status = ANY(%(open)s)
+        UNION
         SELECT ru.request_id FROM casework_requestunit ru JOIN workforce_unit u ON u.id = ru.unit_id
-        WHERE ru.role = 'lead' AND ru.is_active AND u.path LIKE ANY(%(paths)s)))
+        WHERE ru.role = 'lead' AND ru.is_active AND u.path LIKE ANY(%(paths)s))
 """
 REFERENCE_PAGE = f"""
     SELECT r.id, r.tracking_code, r.title, r.kind, r.status, r.risk, r.is_confidential, r.due_at, r.is_paused,
@@ -256,10 +262,17 @@ def measure(
     source: str = "",
     pg_server: str = PG_SERVER,
     keep: bool = False,
+    in_place: bool = False,
     plans: str = str(ROOT / "var" / "bench" / "my_requests_plans.txt"),
 ) -> dict[str, Any]:
     Path(plans).parent.mkdir(parents=True, exist_ok=True)
     use_city = bool(source)
+    if in_place and use_city:
+        env = _env(f"{pg_server}/{source}")
+        prepared = _child(env, "prepare", scale, "no")
+        data = _child(env, "measure", str(officers), str(repeats), plans)
+        data.update(prepared, data_scale="city (the city demo, measured in place)")
+        return data
     _pg_admin(f"DROP DATABASE IF EXISTS {COPY_DB}", pg_server)
     if use_city:
         for attempt in range(30):  # the template must have no other connection at the moment of the copy
@@ -291,6 +304,7 @@ def run(options: Any) -> list[dict[str, Any]]:
         source=_option(options, "source", "") or os.environ.get("BENCH_CITY_DB", ""),
         pg_server=_option(options, "pg_server", PG_SERVER),
         keep=bool(_option(options, "keep", False)),
+        in_place=bool(_option(options, "in_place", False)),
     )
     scale = data["data_scale"].split()[0]
     page, overdue, selector, reference = (data[k] for k in ("page", "page_overdue", "selector", "reference"))
@@ -344,6 +358,7 @@ def main() -> None:
     )
     parser.add_argument("--pg-server", default=os.environ.get("BENCH_PG_SERVER", PG_SERVER))
     parser.add_argument("--keep", action="store_true", help="keep the copy database afterwards")
+    parser.add_argument("--in-place", action="store_true", help="migrate and measure the source itself")
     args = parser.parse_args()
     if args.child:
         sys.path.insert(0, str(ROOT))
