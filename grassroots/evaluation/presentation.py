@@ -193,6 +193,8 @@ def reason_text(reason: dict[str, Any]) -> str:
             }
         return text
     if kind == "front_line":
+        if reason.get("share") is None:
+            return _("Has served at the front line")
         return _("At the front line %(share)s of the period") % {"share": percent(reason.get("share"), 0)}
     if kind == "score":
         return _("Score %(score)s, %(grade)s") % {
