@@ -449,6 +449,8 @@ def aggregate(
         if connection.vendor == "postgresql":
             # JIT compilation costs seconds and saves milliseconds on a statement of this size.
             cursor.execute("SET LOCAL jit = off")
+            # The grouping sets hash or sort every row once per set: in memory, not in temporary files.
+            cursor.execute("SET LOCAL work_mem = '64MB'")
             # A row's grouping set is told by GROUPING(...): bit i set = column i not grouped.
             used = [c for c in _COLUMNS if any(c in GROUPING_SETS[name] for name in sets)] or ["channel"]
             cols = ", ".join(f"d.{quote(c)}" for c in used)
