@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import connection
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from grassroots.casework.models import Request
@@ -49,8 +50,12 @@ class Drill:
         return spec.numerator if self.part == "numerator" else spec.denominator
 
 
-def _casework_ids(window: Window, officer_id: int, code: str, part: str) -> list[tuple[int, float | None]]:
-    inner = ind.facts_sql(window, officer_id=officer_id)
+def _casework_ids(
+    window: Window, officer_id: int | None, code: str, part: str, officers: QuerySet | None = None
+) -> list[tuple[int, float | None]]:
+    """The requests a casework figure counts, with their days for average days: of one officer, or of the
+    officers of a subquery (one statement either way)."""
+    inner = ind.facts_sql(window, officers=officers, officer_id=officer_id)
     if inner is None:
         return []
     sql, params = inner
@@ -67,6 +72,11 @@ def _casework_ids(window: Window, officer_id: int, code: str, part: str) -> list
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         return [(row[0], None if row[1] is None else float(row[1])) for row in cursor.fetchall()]
+
+
+def casework_request_ids(window: Window, officers: QuerySet, code: str) -> list[int]:
+    """The requests behind a casework indicator's numerator for a group of officers."""
+    return [pk for pk, _value in _casework_ids(window, None, code, "numerator", officers=officers)]
 
 
 def _request_rows(pairs: list[tuple[int, float | None]], kind: str = "request") -> list[DrillRow]:

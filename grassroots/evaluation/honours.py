@@ -19,9 +19,10 @@ from django.utils import timezone
 from grassroots.common.audit import audit_record
 from grassroots.common.errors import Conflict, FieldError, Forbidden, ValidationFailed
 from grassroots.common.scoping import Actor, as_actor
+from grassroots.workforce.models import Officer
 
-from .drill import drill
-from .indicators import INDICATORS, IndicatorKind
+from .drill import casework_request_ids
+from .indicators import INDICATORS, IndicatorKind, visit_rows
 from .models import (
     EvaluationRun,
     Honour,
@@ -192,34 +193,20 @@ def nominations_propose(*, actor: Actor | Any, title: HonourTitle, run: Evaluati
 
 
 def _evidence_records(nomination: Nomination) -> tuple[list[int], list[int], int, int]:
-    """The requests (the indicator's numerator) and visits behind a nomination, capped, with their totals."""
+    """The requests (the indicator's numerator) and visits behind a nomination, capped, with their totals:
+    one statement each, for one officer or for every officer of the unit."""
     window = window_for_run(nomination.run)
     if nomination.officer_id:
-        officers = [nomination.officer_id]
+        officers = Officer.objects.filter(pk=nomination.officer_id).values("id")
     else:
-        officers = list(
-            OfficerResult.objects.filter(run=nomination.run, unit_id=nomination.unit_id).values_list(
-                "officer_id", flat=True
-            )
+        officers = OfficerResult.objects.filter(run=nomination.run, unit_id=nomination.unit_id).values(
+            "officer_id"
         )
-    request_ids: list[int] = []
-    visit_ids: list[int] = []
     spec = INDICATORS[nomination.title.indicator]
-    for officer_id in officers:
-        if spec.source == "casework":
-            request_ids += [
-                r.request_id
-                for r in drill(window=window, officer_id=officer_id, code=spec.code, part="numerator").rows
-            ]
-        visit_ids += [
-            r.pk for r in drill(window=window, officer_id=officer_id, code="visits", part="numerator").rows
-        ]
-    return (
-        sorted(request_ids)[:EVIDENCE_LIMIT],
-        sorted(visit_ids)[:EVIDENCE_LIMIT],
-        len(request_ids),
-        len(visit_ids),
-    )
+    request_ids = casework_request_ids(window, officers, spec.code) if spec.source == "casework" else []
+    visits = visit_rows(window).filter(officer_id__in=officers).order_by("id").values_list("id", flat=True)
+    visit_ids = list(visits[:EVIDENCE_LIMIT])
+    return sorted(request_ids)[:EVIDENCE_LIMIT], visit_ids, len(request_ids), visits.count()
 
 
 def nomination_decide(
