@@ -74,6 +74,27 @@ class Category(models.Model):
         return self.name
 
 
+def request_scope_q(actor: Actor | object, *, prefix: str = "", include_registered: bool = True) -> Q:
+    """``visible_to`` as a condition on a related request (``prefix="request__"``): a list of alerts filters
+    its requests through the join instead of computing every visible request first."""
+    actor = as_actor(actor)
+    if actor.is_admin:
+        return Q()
+    if actor.is_staff_officer:
+        handled = RequestUnit.objects.filter(paths_q("unit__path", actor.unit_paths)).values("request_id")
+        area = (
+            paths_q(f"{prefix}region__path", actor.region_paths)
+            | Q(**{f"{prefix}grid_id__in": actor.grid_ids})
+            | Q(**{f"{prefix}id__in": handled})
+        )
+        if include_registered and actor.pk is not None:
+            area |= Q(**{f"{prefix}created_by_id": actor.pk})
+        return area
+    if actor.resident_id:
+        return Q(**{f"{prefix}reporter_resident_id": actor.resident_id})
+    return Q(pk__in=[])
+
+
 class RequestQuerySet(models.QuerySet):
     def visible_to(self, actor: Actor | object, *, include_registered: bool = True) -> RequestQuerySet:
         """Officers and leaders: requests in their regions or grids, or handled by their unit subtree, and
@@ -83,18 +104,8 @@ class RequestQuerySet(models.QuerySet):
         actor = as_actor(actor)
         if actor.is_admin:
             return self.all()
-        if actor.is_staff_officer:
-            handled = RequestUnit.objects.filter(paths_q("unit__path", actor.unit_paths)).values("request_id")
-            area = (
-                paths_q("region__path", actor.region_paths)
-                | Q(grid_id__in=actor.grid_ids)
-                | Q(id__in=handled)
-            )
-            if include_registered and actor.pk is not None:
-                area |= Q(created_by_id=actor.pk)
-            return self.filter(area)
-        if actor.resident_id:
-            return self.filter(reporter_resident_id=actor.resident_id)
+        if actor.is_staff_officer or actor.resident_id:
+            return self.filter(request_scope_q(actor, include_registered=include_registered))
         return self.none()
 
 

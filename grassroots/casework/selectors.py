@@ -14,7 +14,16 @@ from django.utils import timezone
 from grassroots.common.scoping import Actor, as_actor, get_visible_or_404, paths_q
 
 from . import clock
-from .models import AlertKind, Category, ClockAlert, Request, RequestEvent, RequestUnit, UnitRole
+from .models import (
+    AlertKind,
+    Category,
+    ClockAlert,
+    Request,
+    RequestEvent,
+    RequestUnit,
+    UnitRole,
+    request_scope_q,
+)
 from .workflow import OPEN, Status
 
 REMIND_WINDOW = timedelta(hours=24)
@@ -139,11 +148,17 @@ def leader_queue(*, actor: Actor | Any) -> dict[str, QuerySet]:
         acknowledged_at__isnull=True,
         tier__gt=OuterRef("tier"),
     )
+    # Alerts of requests still waiting for what the alert is about (open ones; resolved ones for an overdue
+    # follow-up), in the area, through the join rather than by listing every visible request first.
+    pending = Q(kind=AlertKind.ESCALATION, request__status__in=OPEN) | Q(
+        kind=AlertKind.FOLLOW_UP, request__status__in=AWAITING_FOLLOW_UP
+    )
     alerts = (
         ClockAlert.objects.filter(
-            kind__in=[AlertKind.ESCALATION, AlertKind.FOLLOW_UP],
+            pending,
+            request_scope_q(actor, prefix="request__", include_registered=False),
             acknowledged_at__isnull=True,
-            request__in=visible,
+            request__matter__isnull=True,
         )
         .exclude(Exists(higher))
         .filter(paths_q("unit__path", actor.unit_paths) | Q(unit__isnull=True) if not actor.is_admin else Q())
