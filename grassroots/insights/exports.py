@@ -102,6 +102,9 @@ def xlsx(data: dict[str, Any]) -> bytes:
         sheet.append(header)
         for row in rows:
             sheet.append(row)
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, float):  # every fraction in these tables is a rate
+                    cell.number_format = "0.0%"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -128,7 +131,10 @@ def pdf(data: dict[str, Any]) -> bytes:
     ]
     for title, header, rows in _tables(data):
         story += [Spacer(1, 8), Paragraph(title, styles["Heading2"])]
-        table = Table([header, *[[str(c) for c in row] for row in rows[:PDF_ROWS]]], repeatRows=1)
+        cells = [
+            [f"{c * 100:.1f}%" if isinstance(c, float) else str(c) for c in row] for row in rows[:PDF_ROWS]
+        ]
+        table = Table([header, *cells], repeatRows=1)
         table.setStyle(
             TableStyle(
                 [

@@ -286,6 +286,7 @@ class Dimension:
     narrow: Callable[[QuerySet, str], QuerySet]
     names: Callable[[list[Any]], dict[Any, str]] = field(default=lambda keys: {k: str(k) for k in keys})
     key_kind: str = "id"  # id, text or date: what a drill-down key must look like
+    none_label: Any = "—"  # the name of the row of requests without a value
 
 
 DIMENSIONS: dict[str, Dimension] = {
@@ -296,16 +297,24 @@ DIMENSIONS: dict[str, Dimension] = {
             _("Category"),
             _by_path("category__path", Category, Q(category__isnull=True)),
             _names(Category),
+            none_label=_("Not categorised"),
         ),
-        Dimension("category", _("Sub-category"), _by_id("category_id"), _names(Category)),
+        Dimension(
+            "category",
+            _("Sub-category"),
+            _by_id("category_id"),
+            _names(Category),
+            none_label=_("Not categorised"),
+        ),
         Dimension(
             "township",
             _("Township / street"),
             _by_path("region__path", Region, Q(region__level__lt=RegionLevel.TOWNSHIP)),
             _names(Region),
+            none_label=_("Above township level"),
         ),
         Dimension("region", _("Village / community"), _by_id("region_id"), _names(Region)),
-        Dimension("grid", _("Grid"), _by_id("grid_id"), _grid_names),
+        Dimension("grid", _("Grid"), _by_id("grid_id"), _grid_names, none_label=_("No grid")),
         Dimension(
             "channel", _("Channel"), lambda qs, key: qs.filter(channel=key), _channel_names, key_kind="text"
         ),
@@ -318,6 +327,7 @@ DIMENSIONS: dict[str, Dimension] = {
                 else qs.filter(Exists(lead_units().filter(unit_id=key)))
             ),
             _names(Unit),
+            none_label=_("Not yet assigned"),
         ),
         Dimension(
             "day",
@@ -557,10 +567,11 @@ class Places:
         return None
 
 
-def _labelled(buckets: dict[Any, dict[str, int]], names: dict[Any, str]) -> list[dict[str, Any]]:
+def _labelled(buckets: dict[Any, dict[str, int]], names: dict[Any, str], none_label: Any = "—") -> list[dict]:
     rows = []
     for key, counts in buckets.items():
-        rows.append({"key": key, "name": names.get(key, "") or "—", **counts})
+        name = str(none_label) if key is None else names.get(key, "") or "—"
+        rows.append({"key": key, "name": name, **counts})
     rows.sort(key=lambda r: (-r["total"], r["name"]))
     return rows
 
@@ -592,7 +603,7 @@ def breakdowns(
             continue
         known = places.names(code)
         names = known if known is not None else DIMENSIONS[code].names(list(buckets))
-        result[code] = _labelled(buckets, names)
+        result[code] = _labelled(buckets, names, DIMENSIONS[code].none_label)
     return result
 
 
@@ -633,7 +644,7 @@ def trend_by_category(sets: dict[str, list[dict]], places: Places, filters: Filt
     for row in rows:
         top = places.top_category.get(row["category_id"]) if row["category_id"] else None
         key = top.pk if top else None
-        names[key] = top.name if top else "—"
+        names[key] = top.name if top else str(DIMENSIONS["category_group"].none_label)
         series.setdefault(key, [0] * len(labels))[bin_of(row)] += row["total"]
     ordered = sorted(series.items(), key=lambda item: -sum(item[1]))
     return {

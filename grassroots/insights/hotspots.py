@@ -100,6 +100,19 @@ def cluster(matrix: Any, threshold: float = DISTANCE_THRESHOLD) -> np.ndarray:
     return model.fit_predict(distance)
 
 
+def _distinct(order: np.ndarray, texts: Sequence[str], count: int) -> list[int]:
+    """The first ``count`` members (closest to the centre first) whose texts differ."""
+    seen: set[str] = set()
+    chosen: list[int] = []
+    for i in order:
+        if texts[i] not in seen:
+            seen.add(texts[i])
+            chosen.append(int(i))
+        if len(chosen) == count:
+            break
+    return chosen
+
+
 def topics(
     texts: Sequence[str],
     *,
@@ -136,7 +149,7 @@ def topics(
             terms=terms,
             members=[int(i) for i in members],
             size=len(members),
-            examples=[int(i) for i in order[:examples]],
+            examples=_distinct(order, texts, examples),
         )
         if times and midpoint is not None:
             topic.second_half = sum(1 for i in members if times[i] > midpoint)

@@ -149,7 +149,9 @@ def drill(request: HttpRequest) -> HttpResponse:
     label = ""
     if dimension:
         lookup = int(key) if key.isdigit() else key
-        if DIMENSIONS[dimension].key_kind == "date" and key:
+        if key in ("", "None"):
+            label = str(DIMENSIONS[dimension].none_label)
+        elif DIMENSIONS[dimension].key_kind == "date":
             label = key
         else:
             label = DIMENSIONS[dimension].names([lookup]).get(lookup, "") or "—"
