@@ -279,6 +279,29 @@ def _day_narrow(qs: QuerySet, key: str) -> QuerySet:
     return qs.filter(created_at__gte=start, created_at__lt=start + timedelta(days=1))
 
 
+def place_key(region_id: int, grid_id: int | None) -> str:
+    """The key of one row of the heat table: a village and one of its grids (or none)."""
+    return f"{region_id}-{grid_id if grid_id is not None else 'None'}"
+
+
+def _place_narrow(qs: QuerySet, key: str) -> QuerySet:
+    region_id, _, grid_id = key.partition("-")
+    qs = qs.filter(region_id=region_id)
+    return qs.filter(grid__isnull=True) if grid_id == "None" else qs.filter(grid_id=grid_id)
+
+
+def _place_names(keys: list[Any]) -> dict[Any, str]:
+    from grassroots.territory.models import Grid
+
+    names = {}
+    for key in keys:
+        region_id, _, grid_id = str(key).partition("-")
+        region = Region.objects.filter(pk=region_id).first() if region_id.isdigit() else None
+        grid = Grid.objects.filter(pk=grid_id).first() if grid_id.isdigit() else None
+        names[key] = " · ".join(n for n in (region.name if region else "", grid.name if grid else "") if n)
+    return names
+
+
 @dataclass(frozen=True)
 class Dimension:
     code: str
@@ -315,6 +338,7 @@ DIMENSIONS: dict[str, Dimension] = {
         ),
         Dimension("region", _("Village / community"), _by_id("region_id"), _names(Region)),
         Dimension("grid", _("Grid"), _by_id("grid_id"), _grid_names, none_label=_("No grid")),
+        Dimension("place", _("Village / community and grid"), _place_narrow, _place_names, key_kind="place"),
         Dimension(
             "channel", _("Channel"), lambda qs, key: qs.filter(channel=key), _channel_names, key_kind="text"
         ),
@@ -665,6 +689,7 @@ def heat(sets: dict[str, list[dict]], places: Places, points: dict[int, tuple[fl
         point = points.get(row["region_id"])
         rows.append(
             {
+                "key": place_key(row["region_id"], row["grid_id"]),
                 "region_id": row["region_id"],
                 "grid_id": row["grid_id"],
                 "township_id": township.pk if township else None,

@@ -8,6 +8,7 @@ filter outside the reader's scope answers 404 too, exactly like one that does no
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -200,6 +201,8 @@ def drill_list(
                 errors.append(FieldError("key", gettext_noop("is not a date (YYYY-MM-DD)"), code="invalid"))
         elif kind == "id" and not key.isdigit():
             errors.append(FieldError("key", gettext_noop("is not an id"), code="invalid"))
+        elif kind == "place" and not re.fullmatch(r"\d+-(\d+|None)", key):
+            errors.append(FieldError("key", gettext_noop("is not a place (village-grid)"), code="invalid"))
     if errors:
         raise ValidationFailed("Invalid drill-down", errors)
     qs = figures.drill(

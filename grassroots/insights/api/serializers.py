@@ -88,6 +88,7 @@ class TrendSerializer(serializers.Serializer):
 
 
 class HeatRowSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="Pass with `dimension=place` to the drill-down (village-grid).")
     region_id = serializers.IntegerField()
     grid_id = serializers.IntegerField(allow_null=True)
     township_id = serializers.IntegerField(allow_null=True)

@@ -98,6 +98,12 @@ def test_every_figure_matches_its_drill_down_list(world, cases):
                     actor=actor, filters=filters, measure=measure, dimension=dimension, key=key
                 ).count()
                 assert listed == row[measure], (dimension, row["key"], measure)
+    for row in data["heat"]:  # each cell of the heat table: the requests of that village and grid
+        for measure in ("total", "open", "overdue", "resolved"):
+            listed = selectors.drill_list(
+                actor=actor, filters=filters, measure=measure, dimension="place", key=row["key"]
+            ).count()
+            assert listed == row[measure], (row["key"], measure)
     assert sum(r["total"] for r in data["heat"]) == data["counts"]["total"]
     assert sum(r["total"] for r in data["daily"]) == data["counts"]["total"]
     assert sum(sum(s["data"]) for s in data["trend"]["series"]) == data["counts"]["total"]
