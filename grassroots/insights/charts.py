@@ -95,7 +95,11 @@ def dashboard_charts(data: dict[str, Any], *, drill_url: str) -> dict[str, Any]:
             "url": f"{drill_url}&measure=total&dimension=day&key=",
         },
         "trend": {
-            "weeks": data["trend"]["weeks"],
+            # A shorter first week is labelled with its length, so that its lower count is not read as a fall.
+            "weeks": [
+                f"{label} ({days}/7)" if data["trend"]["bins"] == "week" and days < 7 else label
+                for label, days in zip(data["trend"]["weeks"], data["trend"]["days"], strict=True)
+            ],
             "series": [
                 {"name": s["name"], "key": "None" if s["key"] is None else s["key"], "data": s["data"]}
                 for s in data["trend"]["series"][:8]

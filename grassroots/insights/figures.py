@@ -671,9 +671,11 @@ def trend_by_category(sets: dict[str, list[dict]], places: Places, filters: Filt
         names[key] = top.name if top else str(DIMENSIONS["category_group"].none_label)
         series.setdefault(key, [0] * len(labels))[bin_of(row)] += row["total"]
     ordered = sorted(series.items(), key=lambda item: -sum(item[1]))
+    ends = [*(b - timedelta(days=1) for b in labels[1:]), filters.end]
     return {
         "bins": "month" if "category_month" in sets else "week",
         "weeks": [w.isoformat() for w in labels],
+        "days": [(e - b).days + 1 for b, e in zip(labels, ends, strict=True)],
         "series": [{"key": k, "name": names[k], "data": data} for k, data in ordered],
     }
 

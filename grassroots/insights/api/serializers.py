@@ -83,7 +83,11 @@ class TrendSeriesSerializer(serializers.Serializer):
 
 
 class TrendSerializer(serializers.Serializer):
-    weeks = serializers.ListField(child=serializers.DateField())
+    bins = serializers.ChoiceField(choices=["week", "month"])
+    weeks = serializers.ListField(child=serializers.DateField(), help_text="The first day of each bin.")
+    days = serializers.ListField(
+        child=serializers.IntegerField(), help_text="The number of days in each bin."
+    )
     series = TrendSeriesSerializer(many=True)
 
 

@@ -107,6 +107,7 @@ def test_every_figure_matches_its_drill_down_list(world, cases):
     assert sum(r["total"] for r in data["heat"]) == data["counts"]["total"]
     assert sum(r["total"] for r in data["daily"]) == data["counts"]["total"]
     assert sum(sum(s["data"]) for s in data["trend"]["series"]) == data["counts"]["total"]
+    assert sum(data["trend"]["days"]) == filters.days and data["trend"]["days"][-1] == 7  # last week whole
     assert set(data["breakdowns"]) == set(BREAKDOWNS)
     township = {r["name"]: r["total"] for r in data["breakdowns"]["township"]}
     assert township == {"城关镇": 3, "堌阳镇": 1}
