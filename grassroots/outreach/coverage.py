@@ -19,7 +19,7 @@ Definitions (``docs/outreach.md``):
 - Places (grid, village, township, county) are the target's current ones: a household that moved is
   counted where it lives; the visits it received before moving still count.
 
-Everything here is a constant number of queries whatever the number of households. ``duty_rows`` is the
+Everything here is a constant number of queries whatever the number of households. ``duty_sql`` is the
 definition; ``duties_generate`` materialises it into ``VisitDuty`` (the due lists), from which the state on
 any later day follows by comparing dates, so that the dashboard of a whole city reads one narrow table.
 """
@@ -27,7 +27,8 @@ any later day follows by comparing dates, so that the dashboard of a whole city 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -40,23 +41,23 @@ from django.db.models import (
     DateField,
     Exists,
     F,
-    Func,
     IntegerField,
     Max,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from grassroots.common.scoping import Actor, as_actor
 from grassroots.territory.models import Household, Organization
 
 from .models import (
+    CoverageCount,
     DutyGeneration,
     HouseholdArea,
     Liaison,
@@ -69,7 +70,7 @@ from .models import (
 
 GROUPS = ("officer", "grid", "village", "township", "county", "unit")
 DUTY_KINDS = (LiaisonKind.HOUSEHOLD, LiaisonKind.ORGANIZATION)
-# Group key -> column of ``duty_rows`` (live) and of ``VisitDuty`` (materialised).
+# Group key -> column of ``duty_sql`` (live) and of ``VisitDuty`` (materialised).
 _LIVE_COLUMNS = {
     "officer": "officer_id",
     "grid": "place_grid",
@@ -148,114 +149,208 @@ def interval_case(rules: list[VisitRule], refs: dict = LIAISON_REFS) -> Case | V
     return _case(rules, lambda r: r.interval_days, IntegerField(), refs)
 
 
-# --------------------------------------------------------------------------------------- last visits
+# ------------------------------------------------------------------------------------- the duty rows
+
+DUTY_COLUMNS = (
+    "id",
+    "officer_id",
+    "kind",
+    "household_id",
+    "organization_id",
+    "start",
+    "end",
+    "place_region",
+    "place_grid",
+    "place_township",
+    "place_county",
+    "interval_days",
+    "last_visit",
+)
 
 
-def _own_last_visit(target: str, as_of: date) -> Subquery:
-    visits = (
-        Visit.objects.filter(
-            **{target: OuterRef(f"{target}_id")}, officer_id=OuterRef("officer_id"), visited_on__lte=as_of
-        )
-        .order_by()
-        .values(target)
-        .annotate(last=Max("visited_on"))
-        .values("last")
-    )
-    return Subquery(visits, output_field=DateField())
+@contextmanager
+def analytic_statements() -> Iterator[None]:
+    """Large set-based reads and writes: on PostgreSQL without JIT (compiling these plans costs more than
+    running them) and with room to hash in memory, for this transaction only."""
+    with transaction.atomic(savepoint=False):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)")
+        yield
 
 
-def _carried_visit(target: str, as_of: date) -> Subquery:
-    """The last visit to the target before the liaison started, by an officer who was then its liaison."""
-    liaison_then = Liaison.objects.filter(
-        **{target: OuterRef(target)}, officer_id=OuterRef("officer_id"), start__lte=OuterRef("visited_on")
-    ).filter(Q(end__isnull=True) | Q(end__gte=OuterRef("visited_on")))
-    visits = (
-        Visit.objects.filter(
-            **{target: OuterRef(f"{target}_id")}, visited_on__lt=OuterRef("start"), visited_on__lte=as_of
-        )
-        .filter(Exists(liaison_then))
-        .order_by()
-        .values(target)
-        .annotate(last=Max("visited_on"))
-        .values("last")
-    )
-    return Subquery(visits, output_field=DateField())
+def _earliest(a: str, b: str) -> str:
+    # LEAST/GREATEST ignore NULL on PostgreSQL; SQLite's MIN/MAX(a, b) would return NULL: give both a value.
+    if connection.vendor == "postgresql":
+        return f"LEAST({a}, {b})"
+    return f"MIN(COALESCE({a}, {b}), COALESCE({b}, {a}))"
 
 
-class LatestDate(Func):
-    """The later of two dates, ignoring a NULL (PostgreSQL's GREATEST; on SQLite each side is still written
-    once, so a subquery on either side runs once per row)."""
-
-    function = "GREATEST"
-    arity = 2
-    output_field = DateField()
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
-        a_sql, a_params = compiler.compile(self.source_expressions[0])
-        b_sql, b_params = compiler.compile(self.source_expressions[1])
-        return f"NULLIF(MAX(COALESCE({a_sql}, ''), COALESCE({b_sql}, '')), '')", [*a_params, *b_params]
+def _latest(a: str, b: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"GREATEST({a}, {b})"
+    return f"MAX(COALESCE({a}, {b}), COALESCE({b}, {a}))"
 
 
-def _by_kind(household: Any, organization: Any) -> Case:
-    return Case(
-        When(kind=LiaisonKind.HOUSEHOLD, then=household), default=organization, output_field=DateField()
-    )
-
-
-def last_visit_expression(as_of: date) -> LatestDate:
-    """The liaison's last visit up to ``as_of``, carried-over visits included (see the module docstring)."""
-    own = _by_kind(_own_last_visit("household", as_of), _own_last_visit("organization", as_of))
-    carried = _by_kind(_carried_visit("household", as_of), _carried_visit("organization", as_of))
-    return LatestDate(own, carried)
-
-
-def duty_rows(
-    *, liaisons: QuerySet[Liaison], as_of: date, rules: list[VisitRule] | None = None, active: bool = True
-) -> QuerySet[Liaison]:
-    """Liaisons of the kinds that carry duties (active on ``as_of``, or with ``active=False`` not ended
-    before it) with an active target, annotated with ``interval_days`` (None: no rule, no duty),
-    ``last_visit`` and the target's current place (``place_region``, ``place_grid``, ``place_township``,
-    ``place_county``).
-
-    Each annotation is written once in the SELECT: filtering on one would make Django write its
-    ``CASE`` or subquery again in the WHERE, so ``duty_sql`` filters in an outer query instead."""
-    rules = active_rules() if rules is None else rules
-    if active:
-        liaisons = liaisons.active_on(as_of)
+def _rule_sql(rule: VisitRule, params: list) -> str:
+    """The condition of one rule over the base rows ``b`` (household or organisation columns)."""
+    parts = []
+    if rule.applies_to == RuleTarget.HOUSEHOLD:
+        if rule.household_area:
+            parts.append("b.is_urban = %s")
+            params.append(rule.household_area == HouseholdArea.URBAN)
+        if rule.county_id:
+            parts.append("b.place_county = %s")
+            params.append(rule.county_id)
     else:
-        liaisons = liaisons.filter(Q(end__isnull=True) | Q(end__gte=as_of))
-    return (
-        liaisons.filter(kind__in=DUTY_KINDS)
-        .filter(Q(household__is_active=True) | Q(organization__is_active=True))
-        .annotate(
-            interval_days=interval_case(rules),
-            last_visit=last_visit_expression(as_of),
-            place_region=Coalesce("household__region_id", "organization__region_id"),
-            place_grid=F("household__grid_id"),
-            place_township=Coalesce("household__region__parent_id", "organization__region__parent_id"),
-            place_county=Coalesce("household__county_id", "organization__county_id"),
-        )
-    )
+        if rule.organization_kind:
+            parts.append("b.org_kind = %s")
+            params.append(rule.organization_kind)
+        if rule.county_id:
+            parts.append("b.place_county = %s")
+            params.append(rule.county_id)
+    return " AND ".join(parts) or "1 = 1"
+
+
+def _case_sql(rules: list[VisitRule], params: list, prefix: str = "") -> str:
+    """CASE giving the interval of the first (shortest) matching rule, or NULL."""
+    if not rules:
+        return "NULL"
+    whens = []
+    for rule in rules:
+        condition = _rule_sql(rule, params)
+        whens.append(f"WHEN {prefix}{condition} THEN {int(rule.interval_days)}")
+    return f"CASE {' '.join(whens)} ELSE NULL END"
 
 
 def duty_sql(
     *,
-    liaisons: QuerySet[Liaison],
+    liaisons: QuerySet[Liaison] | None = None,
     as_of: date,
-    columns: list[str],
     rules: list[VisitRule],
     active: bool = True,
+    county_id: int | None = None,
 ) -> tuple[str, tuple]:
-    """``SELECT … FROM (duty rows) d WHERE d.interval_days IS NOT NULL`` as SQL and parameters, with
-    ``columns`` of the duty rows available as ``d.<column>``; raises ``EmptyResultSet`` when nothing can
-    match."""
-    inner = (
-        duty_rows(liaisons=liaisons, as_of=as_of, rules=rules, active=active)
-        .order_by()
-        .values(*dict.fromkeys([*columns, "start", "interval_days", "last_visit"]))
+    """``FROM (duty rows) d WHERE d.interval_days IS NOT NULL`` as SQL and parameters: the liaisons of
+    ``liaisons`` (and of ``county_id``) that carry a duty on ``as_of`` (``active=False``: not ended before it, future starts
+    included), with the columns of ``DUTY_COLUMNS`` available as ``d.<column>``.
+
+    Set-based, so that a whole county is one pass over its rows: the liaisons joined to their targets and
+    places (``b``); the care-tag intervals in one ``GROUP BY`` over the tags of those households; each
+    officer's last visit to each target in one ``GROUP BY`` over the visits; the carried-over visits by
+    joining the earlier liaisons of the same targets to their visits. Raises ``EmptyResultSet`` when
+    ``liaisons`` cannot match anything."""
+    q = connection.ops.quote_name
+    params: list[Any] = []
+    start, end = q("start"), q("end")
+    where = [
+        f"l.kind IN ('{LiaisonKind.HOUSEHOLD}', '{LiaisonKind.ORGANIZATION}')",
+        f"(l.{end} IS NULL OR l.{end} >= %s)",
+    ]
+    params.append(as_of)
+    if active:
+        where.append(f"l.{start} <= %s")
+        params.append(as_of)
+    if county_id is not None:  # the generation's common case: a plain column filter, no semi-join
+        where.append("l.county_id = %s")
+        params.append(county_id)
+    if liaisons is not None and liaisons.query.where:
+        subquery, sub_params = liaisons.order_by().values("pk").query.sql_with_params()
+        where.append(f"l.id IN ({subquery})")
+        params.extend(sub_params)
+    base = (
+        f"SELECT l.id, l.officer_id, l.kind, l.household_id, l.organization_id, l.{start}, l.{end}, "  # noqa: S608
+        "COALESCE(h.region_id, o.region_id) AS place_region, h.grid_id AS place_grid, "
+        "COALESCE(hv.parent_id, ov.parent_id) AS place_township, "
+        "COALESCE(h.county_id, o.county_id) AS place_county, hv.is_urban AS is_urban, o.kind AS org_kind "
+        f"FROM {q(Liaison._meta.db_table)} l "
+        f"LEFT JOIN {q(Household._meta.db_table)} h ON h.id = l.household_id "
+        f"LEFT JOIN {q(Organization._meta.db_table)} o ON o.id = l.organization_id "
+        f"LEFT JOIN {q('territory_region')} hv ON hv.id = h.region_id "
+        f"LEFT JOIN {q('territory_region')} ov ON ov.id = o.region_id "
+        f"WHERE {' AND '.join(where)} AND (h.is_active = %s OR o.is_active = %s)"
     )
-    sql, params = inner.query.sql_with_params()
+    params += [True, True]
+    household_rules = [r for r in rules if r.applies_to == RuleTarget.HOUSEHOLD]
+    plain = [r for r in household_rules if not r.care_tag_id]
+    tagged = [r for r in household_rules if r.care_tag_id]
+    organization_rules = [r for r in rules if r.applies_to == RuleTarget.ORGANIZATION]
+    tags_table = q(Household.care_tags.through._meta.db_table)
+    visit = q(Visit._meta.db_table)
+    ctes = [f"b AS ({base})"]
+    tag_join = ""
+    tag_days = "NULL"
+    if tagged:
+        tag_params: list[Any] = []
+        whens = []
+        for rule in tagged:
+            whens.append(
+                f"WHEN t.caretag_id = {int(rule.care_tag_id)} AND {_rule_sql(rule, tag_params)} THEN {int(rule.interval_days)}"
+            )
+        tag_ids = ", ".join(str(int(r.care_tag_id)) for r in tagged)
+        ctes.append(
+            f"tag_days AS (SELECT b.id, MIN(CASE {' '.join(whens)} ELSE NULL END) AS days FROM b "  # noqa: S608
+            f"JOIN {tags_table} t ON t.household_id = b.household_id WHERE t.caretag_id IN ({tag_ids}) GROUP BY b.id)"
+        )
+        params += tag_params
+        tag_join = "LEFT JOIN tag_days td ON td.id = b.id "
+        tag_days = "td.days"
+    # Earlier liaisons of the same targets (a handover, a second liaison): few, so each is probed once
+    # through the (target, officer, day) index for its officer's last visit before the later one started.
+    carried = []
+    for target in ("household_id", "organization_id"):
+        carried.append(
+            f"SELECT b.id, MAX((SELECT MAX(v.visited_on) FROM {visit} v WHERE v.{target} = p.{target} "  # noqa: S608
+            f"AND v.officer_id = p.officer_id AND v.visited_on >= p.{start} "
+            f"AND (p.{end} IS NULL OR v.visited_on <= p.{end}) AND v.visited_on < b.{start} "
+            "AND v.visited_on <= %s)) AS last FROM b "
+            f"JOIN {q(Liaison._meta.db_table)} p ON p.{target} = b.{target} AND p.{start} < b.{start} "
+            "GROUP BY b.id"
+        )
+        params.append(as_of)
+    ctes.append(f"carried AS ({' UNION ALL '.join(carried)})")
+    # Each liaison's own last visit: one probe of the (target, officer, day) index, only for its kind.
+    own = (
+        f"CASE WHEN b.kind = '{LiaisonKind.HOUSEHOLD}' THEN (SELECT MAX(v.visited_on) FROM {visit} v "  # noqa: S608
+        "WHERE v.household_id = b.household_id AND v.officer_id = b.officer_id AND v.visited_on <= %s) "
+        f"ELSE (SELECT MAX(v.visited_on) FROM {visit} v WHERE v.organization_id = b.organization_id "
+        "AND v.officer_id = b.officer_id AND v.visited_on <= %s) END"
+    )
+    case_params: list[Any] = []
+    plain_days = _case_sql(plain, case_params)
+    organization_days = _case_sql(organization_rules, case_params)
+    params += case_params
+    params += [as_of, as_of]  # the two own-visit probes, in the FROM after the SELECT list
+    household_interval = _earliest(tag_days, plain_days)
+    select = (
+        f"SELECT b.id, b.officer_id, b.kind, b.household_id, b.organization_id, b.{start}, b.{end}, "  # noqa: S608
+        "b.place_region, b.place_grid, b.place_township, b.place_county, "
+        f"CASE WHEN b.kind = '{LiaisonKind.HOUSEHOLD}' THEN {household_interval} ELSE {organization_days} END "
+        f"AS interval_days, {_latest('b.own', 'c.last')} AS last_visit "
+        f"FROM (SELECT b.*, {own} AS own FROM b) b {tag_join}"
+        "LEFT JOIN carried c ON c.id = b.id"
+    )
+    sql = f"WITH {', '.join(ctes)} {select}"
     return f"FROM ({sql}) AS d WHERE d.interval_days IS NOT NULL", tuple(params)
+
+
+def duty_values(
+    *, liaisons: QuerySet[Liaison], as_of: date, rules: list[VisitRule] | None = None
+) -> list[dict]:
+    """The duty rows active on ``as_of`` as dicts (``DUTY_COLUMNS``), dates as dates."""
+    rules = active_rules() if rules is None else rules
+    try:
+        from_sql, params = duty_sql(liaisons=liaisons, as_of=as_of, rules=rules)
+    except EmptyResultSet:
+        return []
+    columns = ", ".join(f"d.{connection.ops.quote_name(c)}" for c in DUTY_COLUMNS)
+    with analytic_statements(), connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} {from_sql}", params)  # noqa: S608 - constants
+        rows = [dict(zip(DUTY_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+    for row in rows:
+        for name in ("start", "end", "last_visit"):
+            row[name] = _as_date(row[name])
+    return rows
 
 
 def _plus_days(column: str, days: str) -> str:
@@ -295,6 +390,18 @@ class CoverageRow:
         value = self.coverage
         return "—" if value is None else f"{value * 100:.1f}%"
 
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        """The 95 % Wilson interval of the coverage (rates are shown with their sample and uncertainty)."""
+        from grassroots.insights.figures import wilson
+
+        return wilson(self.covered, self.assigned)
+
+    @property
+    def interval_percent(self) -> str:
+        bounds = self.interval
+        return "" if bounds is None else f"{bounds[0] * 100:.0f}–{bounds[1] * 100:.0f}%"
+
     def add(self, other: CoverageRow) -> None:
         self.assigned += other.assigned
         self.covered += other.covered
@@ -319,7 +426,7 @@ def coverage_counts(
     column = _LIVE_COLUMNS[group]
     rules = active_rules() if rules is None else rules
     try:
-        from_sql, params = duty_sql(liaisons=liaisons, as_of=as_of, columns=[column], rules=rules)
+        from_sql, params = duty_sql(liaisons=liaisons, as_of=as_of, rules=rules)
     except EmptyResultSet:  # an actor who sees nothing
         return []
     key = connection.ops.quote_name(column)
@@ -328,7 +435,7 @@ def coverage_counts(
         f"SELECT d.{key}, COUNT(*), SUM(CASE WHEN {covered} THEN 1 ELSE 0 END), "  # noqa: S608 - constants
         f"SUM(CASE WHEN {overdue} THEN 1 ELSE 0 END) {from_sql} GROUP BY d.{key}"
     )
-    with connection.cursor() as cursor:
+    with analytic_statements(), connection.cursor() as cursor:
         cursor.execute(sql, (as_of, as_of, as_of, *params))
         return [
             _row(key_value, assigned, covered, overdue) for key_value, assigned, covered, overdue in cursor
@@ -364,6 +471,59 @@ def duty_coverage_counts(*, duties: QuerySet[VisitDuty], as_of: date, group: str
         )
     )
     return [_row(*values) for values in rows]
+
+
+def counted_coverage(*, counts: QuerySet[CoverageCount], as_of: date, group: str) -> list[CoverageRow]:
+    """What ``coverage_counts`` gives, summed from the counts of the generation's day ``as_of``."""
+    _check_group(group)
+    rows = (
+        counts.filter(as_of=as_of)
+        .order_by()
+        .values_list(_DUTY_COLUMNS[group])
+        .annotate(Sum("assigned"), Sum("covered"), Sum("overdue"))
+    )
+    return [_row(*values) for values in rows]
+
+
+def counts_rebuild(*, as_of: date, where: Q) -> int:
+    """Recount the duties active on ``as_of`` whose officer, grid and village rows match ``where`` (a
+    filter on columns both tables have), replacing those count rows."""
+    CoverageCount.objects.filter(where, as_of=as_of).delete()
+    states = duty_state_filters(as_of)
+    grouped = (
+        VisitDuty.objects.filter(where)
+        .active_on(as_of)
+        .order_by()
+        .values("officer_id", "grid_id", "region_id", "township_id", "county_id")
+        .annotate(
+            assigned=Count("pk"),
+            covered=Count("pk", filter=states["covered"]),
+            overdue=Count("pk", filter=states["overdue"]),
+        )
+    )
+    try:
+        select_sql, params = grouped.query.sql_with_params()
+    except EmptyResultSet:
+        return 0
+    q = connection.ops.quote_name
+    columns = [
+        "as_of",
+        "officer_id",
+        "grid_id",
+        "region_id",
+        "township_id",
+        "county_id",
+        "assigned",
+        "covered",
+        "overdue",
+    ]
+    sql = (
+        f"INSERT INTO {q(CoverageCount._meta.db_table)} ({', '.join(q(c) for c in columns)}) "  # noqa: S608
+        f"SELECT %s, g.* FROM ({select_sql}) AS g"
+    )
+    with analytic_statements(), connection.cursor() as cursor:
+        cursor.execute(sql, (as_of, *params))
+        return cursor.rowcount
 
 
 def coverage_total(rows: list[CoverageRow]) -> CoverageRow:
@@ -481,23 +641,13 @@ _DUTY_FIELDS = (
 )
 
 
-def _insert_duties(liaisons: QuerySet[Liaison], as_of: date, rules: list[VisitRule]) -> int:
+def _insert_duties(
+    liaisons: QuerySet[Liaison] | None, as_of: date, rules: list[VisitRule], county_id: int | None = None
+) -> int:
     """INSERT … SELECT the duty rows of ``liaisons`` (not ended before ``as_of``) into ``VisitDuty``."""
-    columns = [
-        "id",
-        "officer_id",
-        "kind",
-        "household_id",
-        "organization_id",
-        "place_grid",
-        "place_region",
-        "place_township",
-        "place_county",
-        "end",
-    ]
     try:
         from_sql, params = duty_sql(
-            liaisons=liaisons, as_of=as_of, columns=columns, rules=rules, active=False
+            liaisons=liaisons, as_of=as_of, rules=rules, active=False, county_id=county_id
         )
     except EmptyResultSet:
         return 0
@@ -512,7 +662,7 @@ def _insert_duties(liaisons: QuerySet[Liaison], as_of: date, rules: list[VisitRu
         f"CASE WHEN d.last_visit >= d.{q('start')} THEN {covered} ELSE {grace} END, %s "
         f"{from_sql}"
     )
-    with connection.cursor() as cursor:
+    with analytic_statements(), connection.cursor() as cursor:
         cursor.execute(sql, (as_of, *params))
         return cursor.rowcount
 
@@ -577,9 +727,13 @@ def duties_generate(
     for done, county_id in enumerate(counties, start=1):
         with transaction.atomic():
             VisitDuty.objects.filter(Q(county_id=county_id) | Q(liaison__county_id=county_id)).delete()
-            total += _insert_duties(Liaison.objects.filter(county_id=county_id), as_of, rules)
+            total += _insert_duties(None, as_of, rules, county_id=county_id)
+            CoverageCount.objects.filter(as_of=as_of, county_id=county_id).delete()
+            counts_rebuild(as_of=as_of, where=Q(county_id=county_id))
         if progress is not None:
             progress(done, len(counties))
+    # Counts of other days (and of counties no longer holding duties) go once the new day is complete.
+    CoverageCount.objects.exclude(as_of=as_of, county_id__in=counties).delete()
     run.duties = total
     run.finished_at = timezone.now()
     run.seconds = round(time.perf_counter() - started, 3)
@@ -589,10 +743,19 @@ def duties_generate(
 
 def duties_refresh(*, liaisons: QuerySet[Liaison], as_of: date | None = None) -> int:
     """Recompute the duties of some liaisons (after a visit, a new or ended liaison), in the caller's
-    transaction: the generation's statement, limited to these liaisons."""
+    transaction: the generation's statement, limited to these liaisons; and, when today's generation is the
+    current one, recount the officer × village count rows they belong to (before and after)."""
     as_of = as_of or timezone.localdate()
-    VisitDuty.objects.filter(liaison__in=liaisons.values("pk")).delete()
-    return _insert_duties(Liaison.objects.filter(pk__in=liaisons.values("pk")), as_of, active_rules())
+    ids = liaisons.values("pk")
+    touched = set(VisitDuty.objects.filter(liaison__in=ids).values_list("officer_id", "region_id"))
+    VisitDuty.objects.filter(liaison__in=ids).delete()
+    written = _insert_duties(Liaison.objects.filter(pk__in=ids), as_of, active_rules())
+    touched |= set(VisitDuty.objects.filter(liaison__in=ids).values_list("officer_id", "region_id"))
+    generation = current_generation(as_of)
+    if touched and generation is not None and generation.as_of == as_of:
+        officers, regions = {o for o, _r in touched}, {r for _o, r in touched}
+        counts_rebuild(as_of=as_of, where=Q(officer_id__in=officers, region_id__in=regions))
+    return written
 
 
 def duties_refresh_targets(*, households: Iterable[int] = (), organizations: Iterable[int] = ()) -> int:

@@ -10,10 +10,12 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from grassroots.casework.models import Kind, Request
 from grassroots.common.demo import DemoContext, DemoManifest, DemoStep, raw_delete
 from grassroots.territory.models import Grid, Household, Organization, OrganizationKind, Region, RegionLevel
 from grassroots.workforce.models import Assignment
 
+from .coverage import duties_generate
 from .defaults import ensure_default_rules
 from .models import (
     EventKind,
@@ -41,6 +43,12 @@ _SUMMARIES = [
 ]
 _NEEDS = ["", "", "", "", "反映灌溉水渠堵塞", "咨询土地承包合同", "邻里宅基地边界争议", "申请临时救助"]
 _MET = ["户主", "户主及配偶", "老人本人", "子女", "村干部陪同"]
+_ORG_DUTIES = [
+    "法治副校长：每学期一堂法治课，每月走访",
+    "法律顾问：每月走访，重大决策前提供法律意见",
+    "联系村委会：每月走访，参与矛盾纠纷排查",
+]
+HANDOVER_SHARE = 0.05  # household liaisons handed over to another officer during the year
 _TOPICS = ["民法典婚姻家庭编", "土地承包纠纷", "防范电信诈骗", "赡养义务", "农民工工资", "校园安全"]
 
 
@@ -61,15 +69,40 @@ def _intervals(rules) -> tuple[dict[int, int], int | None, dict[str, int]]:
     return tag_days, default, org_days
 
 
-def _visit_days(rng: random.Random, start: date, as_of: date, interval: int, kept: float) -> list[date]:
-    first = max(start, as_of - timedelta(days=365))
+def _visit_days(rng: random.Random, start: date, last: date, interval: int, kept: float) -> list[date]:
+    """Visit days from ``start`` (within the last year) to ``last``, about one interval apart, a share of
+    them missed (the gaps that leave liaisons overdue)."""
+    first = max(start, last - timedelta(days=365))
     day = first + timedelta(days=rng.randrange(interval))
     days = []
-    while day <= as_of:
+    while day <= last:
         if rng.random() < kept:
             days.append(day)
         day += timedelta(days=max(1, interval - rng.randrange(max(1, interval // 4))))
     return days
+
+
+def _add_visits(
+    rows: list[tuple],
+    rng: random.Random,
+    now: datetime,
+    officer_id: int,
+    target: tuple[int | None, int | None, int, int],
+    period: tuple[date, date],
+    interval: int,
+    kept: float,
+) -> None:
+    """Visit rows of one officer to one household or organisation over ``period``."""
+    household_id, org_id, region_id, county_id = target
+    for day in _visit_days(rng, period[0], period[1], interval, kept):
+        at = timezone.make_aware(datetime.combine(day, time(rng.randrange(8, 18), rng.randrange(60))))
+        mode = rng.choices(["in_person", "phone", "video"], weights=[7, 2, 1])[0]
+        needs = rng.choice(_NEEDS) if household_id else ""
+        met = rng.choice(_MET) if household_id else "单位负责人"
+        summary = rng.choice(_SUMMARIES)
+        rows.append(
+            (officer_id, household_id, org_id, region_id, county_id, day, at, mode, met, summary, needs, now)
+        )
 
 
 def step_outreach(ctx: DemoContext) -> dict[str, int]:
@@ -230,59 +263,76 @@ def step_outreach(ctx: DemoContext) -> dict[str, int]:
                     min(days) if days else None,
                 )
             )
-        ids = ctx.reserve_ids(Liaison, len(planned))
+        # Some household liaisons were handed over during the year (轮岗): the old row ends, the history stays.
+        handovers: dict[int, tuple[int, date]] = {}
+        for index, (officer_id, kind, _h, _o, _g, region_id, _i) in enumerate(planned):
+            if kind != LiaisonKind.HOUSEHOLD or officer_id == demo_officer or rng.random() >= HANDOVER_SHARE:
+                continue
+            others = [
+                o
+                for o in township_officers.get(region_parent.get(region_id, region_id), [])
+                if o != officer_id
+            ]
+            if others:
+                handovers[index] = (rng.choice(others), as_of - timedelta(days=rng.randrange(20, 300)))
+        ids = iter(ctx.reserve_ids(Liaison, len(planned) + len(handovers)))
         liaison_rows, visit_rows = [], []
         bar = ctx.progress(len(planned), f"outreach {county.name}", unit="liaisons")
-        for liaison_id, (officer_id, kind, household_id, org_id, grid_id, region_id, interval) in zip(
-            ids, planned, strict=True
+
+        for index, (officer_id, kind, household_id, org_id, grid_id, region_id, interval) in enumerate(
+            planned
         ):
+            successor, switch = handovers.get(index, (None, None))
+            duties = rng.choice(_ORG_DUTIES) if kind == LiaisonKind.ORGANIZATION else ""
             liaison_rows.append(
-                (
-                    liaison_id,
-                    officer_id,
-                    kind,
-                    household_id,
-                    org_id,
-                    grid_id,
-                    region_id,
-                    county.pk,
-                    "",
-                    start,
-                    None,
-                    "",
-                    now,
-                    1,
-                )
-            )
+                (next(ids), officer_id, kind, household_id, org_id, grid_id, region_id, county.pk, duties, start,
+                 switch, "轮岗交接" if switch else "", now, 1)
+            )  # fmt: skip
+            if successor is not None:
+                liaison_rows.append(
+                    (next(ids), successor, kind, household_id, org_id, grid_id, region_id, county.pk, "",
+                     switch + timedelta(days=1), None, "", now, 1)
+                )  # fmt: skip
             bar.update(1)
             if interval is None:
                 continue
             kept = VISIT_KEPT if officer_id != demo_officer else 0.8
-            for day in _visit_days(rng, start, as_of, interval, kept):
-                at = timezone.make_aware(datetime.combine(day, time(rng.randrange(8, 18), rng.randrange(60))))
-                mode = rng.choices(["in_person", "phone", "video"], weights=[7, 2, 1])[0]
-                needs = rng.choice(_NEEDS) if household_id else ""
-                visit_rows.append(
-                    (
-                        officer_id,
-                        household_id,
-                        org_id,
-                        region_id,
-                        county.pk,
-                        day,
-                        at,
-                        mode,
-                        rng.choice(_MET),
-                        rng.choice(_SUMMARIES),
-                        needs,
-                        now,
-                    )
-                )
+            target = (household_id, org_id, region_id, county.pk)
+            _add_visits(visit_rows, rng, now, officer_id, target, (start, switch or as_of), interval, kept)
+            if successor is not None:
+                period = (switch + timedelta(days=1), as_of)
+                _add_visits(visit_rows, rng, now, successor, target, period, interval, VISIT_KEPT)
         bar.close()
         counts["liaisons"] += ctx.insert_rows(Liaison, liaison_fields, liaison_rows)
         counts["visits"] += ctx.insert_rows(Visit, visit_fields, visit_rows)
         counts["events"] += _events(ctx, rng, county, township_officers, demo_officer)
+        counts["boards"] = counts.get("boards", 0) + _boards(county, picks)
+    # The due lists of the generated year, as the nightly job would leave them.
+    counties = list(Region.objects.filter(code__in=ctx.plan.county_codes).values_list("id", flat=True))
+    counts["duties"] = duties_generate(as_of=as_of, counties=counties).duties
     return counts
+
+
+def _boards(county: Region, picks: dict) -> int:
+    """Published notice boards (公示牌) for the demo officers, with their public phone and duties."""
+    made = 0
+    for key, duties in (
+        ("officer", "联系本村农户，每月入户走访；受理矛盾纠纷，送法上门。"),
+        ("grid", "网格员：网格信息管理、矛盾纠纷排查、政策宣传。"),
+    ):
+        officer_id = picks.get(key)
+        if officer_id is None:
+            continue
+        NoticeBoard.objects.update_or_create(
+            officer_id=officer_id,
+            defaults={
+                "public_phone": f"0371-{2600000 + officer_id % 100000:07d}",
+                "duties": duties,
+                "is_published": True,
+            },
+        )
+        made += 1
+    return made
 
 
 def _events(
@@ -330,6 +380,25 @@ def _events(
         ],
         batch_size=ctx.batch_size,
     )
+    # Disputes heard or mediated on the spot at the held circuit trials and on-site mediations.
+    disputes = list(
+        Request.objects.filter(county=county, kind=Kind.DISPUTE)
+        .order_by("id")
+        .values_list("id", flat=True)[:400]
+    )
+    on_the_spot = [
+        e
+        for e in created
+        if e.status == EventStatus.HELD and e.kind in (EventKind.CIRCUIT_TRIAL, EventKind.ONSITE_MEDIATION)
+    ]
+    cases = OutreachEvent.requests.through
+    links, used = [], set()
+    for event in on_the_spot:
+        for request_id in rng.sample(disputes, min(len(disputes), rng.randint(1, 3))):
+            if request_id not in used:
+                used.add(request_id)
+                links.append(cases(outreachevent_id=event.pk, request_id=request_id))
+    cases.objects.bulk_create(links, batch_size=ctx.batch_size)
     return len(created)
 
 

@@ -45,8 +45,13 @@ class Liaison(models.Model):
     Ending a liaison keeps the row (history); ``region`` and ``grid`` are copied from the target when the
     liaison starts so that scope and coverage group by plain columns."""
 
+    # Foreign keys led by a composite index below carry no index of their own.
     officer = models.ForeignKey(
-        "workforce.Officer", verbose_name=_("officer"), on_delete=models.PROTECT, related_name="liaisons"
+        "workforce.Officer",
+        verbose_name=_("officer"),
+        on_delete=models.PROTECT,
+        related_name="liaisons",
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=16, choices=LiaisonKind.choices)
     household = models.ForeignKey(
@@ -56,6 +61,7 @@ class Liaison(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="liaisons",
+        db_index=False,
     )
     organization = models.ForeignKey(
         "territory.Organization",
@@ -64,6 +70,7 @@ class Liaison(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="liaisons",
+        db_index=False,
     )
     grid = models.ForeignKey(
         "territory.Grid",
@@ -77,7 +84,11 @@ class Liaison(models.Model):
         "territory.Region", verbose_name=_("place"), on_delete=models.PROTECT, related_name="+"
     )
     county = models.ForeignKey(
-        "territory.Region", verbose_name=_("county"), on_delete=models.PROTECT, related_name="+"
+        "territory.Region",
+        verbose_name=_("county"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     duties = models.CharField(_("duties"), max_length=300, blank=True)
     start = models.DateField(_("start"))
@@ -227,8 +238,14 @@ class VisitQuerySet(models.QuerySet):
 class Visit(models.Model):
     """A visit (走访) by an officer to a household or an organisation: in person, by phone or by video."""
 
+    # The largest table (≈10M rows a year for a city): the officer, household and organisation keys are
+    # served by the (target, officer, day) and (officer, day) indexes, without indexes of their own.
     officer = models.ForeignKey(
-        "workforce.Officer", verbose_name=_("officer"), on_delete=models.PROTECT, related_name="visits"
+        "workforce.Officer",
+        verbose_name=_("officer"),
+        on_delete=models.PROTECT,
+        related_name="visits",
+        db_index=False,
     )
     household = models.ForeignKey(
         "territory.Household",
@@ -237,6 +254,7 @@ class Visit(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="visits",
+        db_index=False,
     )
     organization = models.ForeignKey(
         "territory.Organization",
@@ -245,6 +263,7 @@ class Visit(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="visits",
+        db_index=False,
     )
     region = models.ForeignKey("territory.Region", on_delete=models.PROTECT, related_name="+")
     county = models.ForeignKey("territory.Region", on_delete=models.PROTECT, related_name="+")
@@ -447,4 +466,9 @@ class NoticeBoard(models.Model):
         return str(self.officer)
 
 
-from .models_duty import DutyGeneration, LiaisonImportJob, VisitDuty  # noqa: E402,F401 - one import path
+from .models_duty import (  # noqa: E402,F401 - one import path
+    CoverageCount,
+    DutyGeneration,
+    LiaisonImportJob,
+    VisitDuty,
+)

@@ -41,25 +41,61 @@ class VisitDuty(models.Model):
     the next visit is due. Places are the target's at generation time (a household that moved is counted
     where it lives now)."""
 
+    # A derived table: rows go with their liaison (CASCADE); the other keys are copies that need neither
+    # constraints nor deletion look-ups (a household, organisation, grid, place or officer with a liaison
+    # cannot be deleted), and only the columns that scope and group are indexed.
     liaison = models.OneToOneField(
         "outreach.Liaison", primary_key=True, on_delete=models.CASCADE, related_name="duty"
     )
-    officer = models.ForeignKey("workforce.Officer", on_delete=models.CASCADE, related_name="+")
+    officer = models.ForeignKey(
+        "workforce.Officer",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
     kind = models.CharField(max_length=16)
     household = models.ForeignKey(
-        "territory.Household", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "territory.Household",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
     )
     organization = models.ForeignKey(
-        "territory.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "territory.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
     )
     grid = models.ForeignKey(
-        "territory.Grid", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "territory.Grid",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
-    region = models.ForeignKey("territory.Region", on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(
+        "territory.Region", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
     township = models.ForeignKey(
-        "territory.Region", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "territory.Region",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
     )
-    county = models.ForeignKey("territory.Region", on_delete=models.CASCADE, related_name="+")
+    county = models.ForeignKey(
+        "territory.Region", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
     start = models.DateField()
     end = models.DateField(null=True, blank=True)
     interval_days = models.PositiveSmallIntegerField()
@@ -82,6 +118,62 @@ class VisitDuty(models.Model):
 
     def __str__(self) -> str:
         return f"{self.liaison_id} due {self.due_on}"
+
+
+class CoverageCountQuerySet(models.QuerySet):
+    def visible_to(self, actor: Actor | object) -> CoverageCountQuerySet:
+        """The same predicate as ``VisitDuty.visible_to``: every duty of a row shares its officer, grid and
+        village, so a row is visible exactly when its duties are."""
+        actor = as_actor(actor)
+        if actor.is_admin:
+            return self.all()
+        if actor.is_staff_officer:
+            own = Q(officer_id=actor.officer.id) if actor.officer else Q(pk__in=[])
+            return self.filter(
+                paths_q("region__path", actor.region_paths) | Q(grid_id__in=actor.grid_ids) | own
+            )
+        return self.none()
+
+
+class CoverageCount(models.Model):
+    """Duties active on ``as_of`` counted per officer, grid and village (with the village's township and
+    county): the coverage dashboard of a whole city sums a few thousand of these rows. Written by the
+    generation for its day and kept up to date by the services that refresh duties."""
+
+    as_of = models.DateField()
+    officer = models.ForeignKey(
+        "workforce.Officer", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    grid = models.ForeignKey(
+        "territory.Grid", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    region = models.ForeignKey(
+        "territory.Region", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    township = models.ForeignKey(
+        "territory.Region",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    county = models.ForeignKey(
+        "territory.Region", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    assigned = models.PositiveIntegerField()
+    covered = models.PositiveIntegerField()
+    overdue = models.PositiveIntegerField()
+
+    objects = CoverageCountQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("coverage count")
+        verbose_name_plural = _("coverage counts")
+        indexes = [models.Index(fields=["as_of", "county"], name="coverage_count_day_county")]
+
+    def __str__(self) -> str:
+        return f"{self.as_of} {self.officer_id} {self.region_id}"
 
 
 class DutyGeneration(models.Model):

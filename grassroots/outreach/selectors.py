@@ -19,6 +19,7 @@ from grassroots.workforce.models import Officer, Unit
 
 from . import coverage as cov
 from .models import (
+    CoverageCount,
     DutyGeneration,
     EventKind,
     EventStatus,
@@ -176,14 +177,19 @@ def coverage_report(
     *, actor: Actor | Any, group: str, as_of: date | None = None, live: bool = False
 ) -> list[cov.CoverageRow]:
     """Coverage per officer, grid, village, township, county or unit, within the actor's scope, labelled,
-    lowest coverage first. Read from the generated due lists when they answer for ``as_of`` (``live``
-    forces computing from the visits)."""
+    lowest coverage first. Read from the counts of the generation's day, or from the generated due lists
+    when they answer for ``as_of``; otherwise (or with ``live``) computed from the visits."""
     actor = as_actor(actor)
     as_of = as_of or timezone.localdate()
     if group not in cov.GROUPS:
         raise ValueError(f"group must be one of {', '.join(cov.GROUPS)}")
     column_group = "officer" if group == "unit" else group
-    if not live and coverage_source(as_of=as_of) is not None:
+    source = None if live else coverage_source(as_of=as_of)
+    if source is not None and source.as_of == as_of:  # the generation's own day: its count rows
+        rows = cov.counted_coverage(
+            counts=CoverageCount.objects.visible_to(actor), as_of=as_of, group=column_group
+        )
+    elif source is not None:
         rows = cov.duty_coverage_counts(
             duties=VisitDuty.objects.visible_to(actor), as_of=as_of, group=column_group
         )
@@ -292,17 +298,18 @@ def due_list(
     liaisons = Liaison.objects.visible_to(actor)
     if officer is not None:
         liaisons = liaisons.filter(officer=officer)
-    rows = cov.duty_rows(liaisons=liaisons, as_of=as_of).select_related(*_DUE_RELATED)
-    items = []
-    for liaison in rows:
-        if liaison.interval_days is None:
-            continue
+    rows = cov.duty_values(liaisons=liaisons, as_of=as_of)
+    due_rows = []
+    for row in rows:
         due = cov.due_date(
-            start=liaison.start, last_visit=liaison.last_visit, interval_days=liaison.interval_days
+            start=row["start"], last_visit=row["last_visit"], interval_days=row["interval_days"]
         )
-        if due > horizon:
-            continue
-        item = _due_item(liaison, liaison.interval_days, liaison.last_visit, due, as_of)
+        if due <= horizon:
+            due_rows.append((row, due))
+    loaded = Liaison.objects.select_related(*_DUE_RELATED).in_bulk([row["id"] for row, _due in due_rows])
+    items = []
+    for row, due in due_rows:
+        item = _due_item(loaded[row["id"]], row["interval_days"], row["last_visit"], due, as_of)
         if overdue_only and item.state != "overdue":
             continue
         items.append(item)

@@ -5,6 +5,7 @@ from . import views, views_import, views_manage
 app_name = "outreach"
 urlpatterns = [
     path("", views.officer_day, name="day"),
+    path("visits/", views.visits, name="visits"),
     path("visits/new/", views.visit_new, name="visit-new"),
     path("visits/bulk/", views.visits_bulk, name="visits-bulk"),
     path("visits/<int:pk>/", views.visit_detail, name="visit"),

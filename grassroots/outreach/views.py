@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 from grassroots.common.errors import DomainError, ValidationFailed
 from grassroots.common.scoping import Actor, actor_for
 from grassroots.territory.models import Household, Organization
+from grassroots.workforce.models import Officer
 
 from . import selectors
 from .coverage import GROUPS, coverage_total
@@ -28,6 +30,8 @@ from .events import photo_attach
 from .forms import GROUP_CHOICES, BulkVisitForm, PhotoForm, VisitForm
 from .routing import route_length_km
 from .services import VisitInput, combine_day, visit_raise_request, visit_record, visits_bulk_record
+
+PAGE_SIZE = 50
 
 
 def staff(request: HttpRequest) -> Actor:
@@ -233,7 +237,36 @@ def coverage(request: HttpRequest) -> HttpResponse:
 def attention(request: HttpRequest) -> HttpResponse:
     actor = staff(request)
     items = selectors.attention_list(actor=actor, as_of=_as_of(request))
-    return render(request, "outreach/attention.html", {"items": items})
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "outreach/attention.html", {"page": page, "count": len(items)})
+
+
+@login_required
+def visits(request: HttpRequest) -> HttpResponse:
+    """Visits in scope, newest first: one officer's (default: mine), one household's, a period."""
+    actor = staff(request)
+    number = request.GET.get("officer", "").strip()
+    household_number = request.GET.get("household", "").strip()
+    since, until = parse_date(request.GET.get("since", "")), parse_date(request.GET.get("until", ""))
+    if not number and not household_number and actor.officer is not None and "officer" not in request.GET:
+        number = actor.officer.staff_number
+    officer = Officer.objects.visible_to(actor).filter(staff_number=number).first() if number else None
+    qs = selectors.visit_list(actor=actor, officer_id=officer.pk if officer else (-1 if number else None))
+    if household_number:
+        qs = qs.filter(household__number=household_number)
+    if since:
+        qs = qs.filter(visited_on__gte=since)
+    if until:
+        qs = qs.filter(visited_on__lte=until)
+    page = Paginator(qs.prefetch_related("requests"), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "officer_number": number,
+        "household_number": household_number,
+        "since": since,
+        "until": until,
+    }
+    return render(request, "outreach/visits.html", context)
 
 
 def photo(request: HttpRequest, token: str) -> HttpResponse:

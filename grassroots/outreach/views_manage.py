@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -35,7 +36,7 @@ from .services import (
     notice_board_save,
     visit_rule_save,
 )
-from .views import show_errors, staff
+from .views import PAGE_SIZE, show_errors, staff
 
 
 @login_required
@@ -88,15 +89,19 @@ def liaisons(request: HttpRequest) -> HttpResponse:
                     return redirect("outreach:liaisons")
         except DomainError as exc:
             show_errors(request, form, exc)
-    officer_id = request.GET.get("officer")
     history = request.GET.get("history") == "1"
+    number = request.GET.get("officer", "").strip()
+    kind = request.GET.get("kind", "")
+    officer = Officer.objects.visible_to(actor).filter(staff_number=number).first() if number else None
     rows = selectors.liaison_list(
         actor=actor,
-        officer_id=int(officer_id) if officer_id and officer_id.isdigit() else None,
+        officer_id=officer.pk if officer else (-1 if number else None),
+        kind=kind if kind in LiaisonKind.values else None,
         current_only=not history,
     )
     if history:
         rows = rows.order_by("officer__staff_number", "-start", "id")
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "outreach/liaisons.html",
@@ -104,9 +109,11 @@ def liaisons(request: HttpRequest) -> HttpResponse:
             "form": form,
             "handover": HandoverForm(initial={"on": timezone.localdate()}),
             "may_assign": may_assign,
-            "rows": rows[:500],
-            "count": rows.count(),
+            "page": page,
             "history": history,
+            "officer_number": number,
+            "kind": kind,
+            "kinds": LiaisonKind.choices,
             "today": timezone.localdate(),
         },
     )

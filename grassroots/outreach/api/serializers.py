@@ -483,6 +483,8 @@ class CoverageRowSerializer(serializers.Serializer):
     overdue = serializers.IntegerField()
     pending = serializers.IntegerField()
     coverage = serializers.FloatField(allow_null=True, help_text="covered / assigned; null without duties.")
+    coverage_low = serializers.FloatField(allow_null=True, help_text="95 % Wilson interval, lower bound.")
+    coverage_high = serializers.FloatField(allow_null=True, help_text="95 % Wilson interval, upper bound.")
 
 
 class OutreachCoverageSerializer(serializers.Serializer):

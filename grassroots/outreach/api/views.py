@@ -531,6 +531,8 @@ def _coverage_body(rows: list[cov.CoverageRow]) -> list[dict[str, Any]]:
             "overdue": r.overdue,
             "pending": r.pending,
             "coverage": r.coverage,
+            "coverage_low": r.interval[0] if r.interval else None,
+            "coverage_high": r.interval[1] if r.interval else None,
         }
         for r in rows
     ]

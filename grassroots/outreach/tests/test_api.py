@@ -410,6 +410,8 @@ def test_due_coverage_attention_and_day(linked, api):
             "overdue": 2,
             "pending": 0,
             "coverage": 0.0,
+            "coverage_low": 0.0,
+            "coverage_high": pytest.approx(0.6576, abs=1e-3),  # Wilson 95 % for 0 of 2
         }
     ]
     cov.duties_generate()

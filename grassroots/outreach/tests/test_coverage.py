@@ -12,7 +12,15 @@ from django.utils import timezone
 
 from grassroots.common.scoping import actor_for
 from grassroots.outreach import coverage as cov
-from grassroots.outreach.models import DutyGeneration, Liaison, LiaisonKind, Visit, VisitDuty, VisitRule
+from grassroots.outreach.models import (
+    CoverageCount,
+    DutyGeneration,
+    Liaison,
+    LiaisonKind,
+    Visit,
+    VisitDuty,
+    VisitRule,
+)
 from grassroots.outreach.selectors import coverage_report, coverage_source, due_list
 from grassroots.outreach.services import (
     VisitInput,
@@ -479,6 +487,8 @@ def test_generated_due_lists_are_kept_fresh_by_the_services(recent):
     new = link(w, w.officer_a2, today - timedelta(days=5), household=w.household_a2)
     assert VisitDuty.objects.filter(liaison=new).exists()
     assert_all_agree(later, generated=True)
+    assert CoverageCount.objects.filter(as_of=today).exists()
+    assert not CoverageCount.objects.exclude(as_of=today).exists()
     # The selectors read them for today: same figures as computed from the visits.
     for group in (*GROUPS, "unit"):
         assert counts(coverage_report(actor=w.user_leader_a, group=group, as_of=today)) == counts(

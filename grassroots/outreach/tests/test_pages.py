@@ -3,6 +3,7 @@ coverage, events, notice boards and photos."""
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 
 import pytest
@@ -12,12 +13,13 @@ from django.utils import timezone
 
 from grassroots.casework.models import Request
 from grassroots.outreach.events import EventInput, event_create
-from grassroots.outreach.models import Liaison, NoticeBoard, Photo, Visit
-from grassroots.outreach.services import liaison_create
+from grassroots.outreach.models import Liaison, NoticeBoard, Photo, Visit, VisitRule
+from grassroots.outreach.services import VisitInput, liaison_create, visit_record
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PAGES = [
     "day",
+    "visits",
     "visit-new",
     "visits-bulk",
     "coverage",
@@ -219,3 +221,154 @@ def test_notice_board_is_public_only_once_published(world, client, settings, tmp
     page = client.get(url).content.decode()
     assert "0371-2345678" in page and w.officer_a1.name in page
     assert client.get(reverse("outreach:photo", args=[board.photo.token])).status_code == 200
+
+
+def _more_of_everything(w, n: int) -> None:
+    from grassroots.territory.models import CareTag, Household
+
+    tag = CareTag.objects.get(code="elderly_alone")
+    for i in range(n):
+        household = Household.objects.create(
+            number=f"H-P-{n}-{i}",
+            region=w.village_a1,
+            county=w.county_a,
+            grid=w.grid_a1,
+            address=f"东街{i}号",
+        )
+        household.care_tags.add(tag)
+        liaison_create(
+            actor=w.admin, officer=w.officer_a1, kind="household", household=household, start=date(2025, 1, 1)
+        )
+        visit = visit_record(
+            actor=w.user_officer_a1,
+            data=VisitInput(
+                household=household, visited_at=timezone.now() - timedelta(days=40), summary="走访", needs="x"
+            ),
+            raise_request=True,
+        )
+        begins = timezone.now() - timedelta(hours=i + 1)
+        event = event_create(
+            actor=w.admin,
+            data=EventInput(
+                kind="circuit_trial",
+                title=f"巡回审判{i}",
+                starts_at=begins,
+                ends_at=begins,
+                region=w.village_a1,
+                officers=[w.officer_a1, w.officer_a2],
+            ),
+        )
+        event.requests.add(visit.requests.get())
+
+
+@pytest.mark.parametrize(
+    ("name", "who"),
+    [
+        ("day", "officer"),
+        ("visits", "officer"),
+        ("liaisons", "leader"),
+        ("attention", "leader"),
+        ("coverage", "leader"),
+        ("events", "leader"),
+        ("event-report", "leader"),
+        ("rules", "leader"),
+    ],
+)
+def test_list_pages_pin_their_query_counts(
+    world, rules, client_for, django_assert_max_num_queries, name, who
+):
+    w = world
+    client = client_for(w.user_officer_a1 if who == "officer" else w.user_leader_a)
+    url = reverse(f"outreach:{name}")
+    _more_of_everything(w, 2)
+    client.get(url)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    _more_of_everything(w, 8)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(url).status_code == 200
+    assert len(few.captured_queries) <= 30
+
+
+def test_cards_boards_and_visits_of_another_county_are_not_found(world, client_for):
+    w = world
+    client = client_for(w.user_officer_b)
+    assert client.get(reverse("outreach:card", args=[w.officer_a1.pk])).status_code == 404
+    assert client.get(reverse("outreach:board", args=[w.officer_a1.pk])).status_code == 404
+    visit = visit_record(
+        actor=w.user_officer_a1,
+        data=VisitInput(household=w.household_a1, visited_at=timezone.now(), summary="走访"),
+    )
+    assert client.get(reverse("outreach:visit", args=[visit.pk])).status_code == 404
+    assert visit.pk not in [
+        v.pk for v in client.get(reverse("outreach:visits"), {"officer": ""}).context["page"]
+    ]
+    page = client_for(w.user_officer_a1).get(reverse("outreach:visits")).content.decode()
+    assert w.household_a1.number in page
+
+
+def test_handover_and_rule_pages(world, rules, client_for):
+    w = world
+    liaison_create(
+        actor=w.admin,
+        officer=w.officer_a1,
+        kind="household",
+        household=w.household_a1,
+        start=date(2025, 1, 1),
+    )
+    leader = client_for(w.user_leader_a)
+    response = leader.post(
+        reverse("outreach:liaison-handover"),
+        {"from_officer": "A001", "to_officer": "A002", "on": "2025-06-01", "reason": "轮岗"},
+    )
+    assert response.status_code == 302
+    assert Liaison.objects.get(officer=w.officer_a2).start == date(2025, 6, 1)
+    assert Liaison.objects.get(officer=w.officer_a1).end == date(2025, 5, 31)
+    history = leader.get(reverse("outreach:liaisons"), {"history": "1"}).content.decode()
+    assert "2025-05-31" in history and "轮岗" in history
+    data = {
+        "name": "兰考每周",
+        "applies_to": "household",
+        "interval_days": "7",
+        "county": "410225",
+        "is_active": "on",
+    }
+    assert client_for(w.user_officer_a1).get(reverse("outreach:rule-new")).status_code == 403
+    leader = client_for(w.user_leader_a)  # one test client: log the leader back in
+    response = leader.post(reverse("outreach:rule-new"), data)
+    assert response.status_code == 302
+    rule = VisitRule.objects.get(name="兰考每周")
+    response = leader.post(
+        reverse("outreach:rule-edit", args=[rule.pk]), {**data, "interval_days": "10", "version": "1"}
+    )
+    assert response.status_code == 302
+    rule.refresh_from_db()
+    assert (rule.interval_days, rule.version) == (10, 2)
+    stale = leader.post(
+        reverse("outreach:rule-edit", args=[rule.pk]), {**data, "interval_days": "12", "version": "1"}
+    )
+    assert stale.status_code == 200 and VisitRule.objects.get(pk=rule.pk).interval_days == 10
+    response = leader.post(reverse("outreach:rule-new"), {**data, "name": "到处", "county": ""})
+    assert response.status_code == 200 and not VisitRule.objects.filter(name="到处").exists()
+
+
+def test_coverage_export_page(world, rules, client_for):
+    from openpyxl import load_workbook
+
+    w = world
+    liaison_create(
+        actor=w.admin,
+        officer=w.officer_a1,
+        kind="household",
+        household=w.household_a1,
+        start=date(2025, 1, 1),
+    )
+    response = client_for(w.user_leader_a).get(reverse("outreach:coverage-export"), {"as_of": "2025-06-30"})
+    assert response.status_code == 200 and "coverage-2025-06-30.xlsx" in response["Content-Disposition"]
+    book = load_workbook(io.BytesIO(response.content), read_only=True)
+    officers = list(book[book.sheetnames[1]].iter_rows(values_only=True))
+    assert officers[1][:6] == (w.officer_a1.name, w.officer_a1.pk, 1, 0, 1, 0)
+    assert client_for(w.user_hr).get(reverse("outreach:coverage-export")).status_code == 403
