@@ -38,6 +38,7 @@ class Violation:
     post: str = ""
     period: int | None = None
     hard: bool = True
+    pool: str = ""
 
     def to_json(self) -> dict:
         return {
@@ -48,6 +49,7 @@ class Violation:
             "post": self.post,
             "period": self.period,
             "hard": self.hard,
+            "pool": self.pool,
         }
 
 
@@ -252,10 +254,18 @@ def check(problem: RotationProblem, plan: RotationPlan) -> CheckReport:
             add(MOVE_CAP, moves_per_period[t] - cap, f"{moves_per_period[t]} moves, at most {cap}", period=t)
     rule = problem.rule(FAIRNESS)
     if rule and problem.officers:
-        totals = [
-            sum(front(records[o.id][len(o.history) + t]) for t in range(horizon)) for o in problem.officers
-        ]
-        spread = max(totals) - min(totals)
         d = rule.param("max_spread")
-        add(FAIRNESS, spread - d, f"front-line periods range {min(totals)}–{max(totals)}, spread above {d}")
+        pools: dict[str, list[int]] = {}
+        for o in problem.officers:
+            total = sum(front(records[o.id][len(o.history) + t]) for t in range(horizon))
+            pools.setdefault(o.pool, []).append(total)
+        for pool, totals in sorted(pools.items()):
+            spread = max(totals) - min(totals)
+            where = f" in {pool}" if pool else ""
+            add(
+                FAIRNESS,
+                spread - d,
+                f"front-line periods range {min(totals)}–{max(totals)}{where}, spread above {d}",
+                pool=pool,
+            )
     return report

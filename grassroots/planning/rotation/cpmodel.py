@@ -41,57 +41,18 @@ def neg(lit: Lit) -> Lit:
     return (not lit) if isinstance(lit, bool) else lit.Not()
 
 
-class RotationModel:
-    def __init__(
-        self,
-        problem: RotationProblem,
-        *,
-        start: int = 0,
-        detail: int | None = None,
-        lookahead: int = 0,
-        fixed: dict[str, list[str]] | None = None,
-        guards: bool = False,
-    ):
+class Builder:
+    """What every rotation model shares: the CP-SAT model, the objective, guarded hard rules and exact
+    soft penalties."""
+
+    def __init__(self, problem: RotationProblem, *, guards: bool = False):
         self.problem = problem
-        self.horizon = len(problem.periods)
-        self.start = start
-        self.detail_end = min(self.horizon, start + (self.horizon if detail is None else detail))
-        self.end = min(self.horizon, self.detail_end + lookahead)
-        self.fixed = fixed or {}
         self.guards = guards
         self.m = cp_model.CpModel()
         self.terms: list = []  # objective terms (linear expressions)
         self.constant = 0
         self.assumptions: dict[int, tuple[str, str]] = {}  # guard literal index → (family, subject)
         self._guard_vars: dict[tuple[str, str], cp_model.IntVar] = {}
-        self.posts = {post.id: post for post in problem.posts}
-        self.types = sorted({post.type for post in problem.posts})
-        self.x: dict[tuple[str, str, int], cp_model.IntVar] = {}
-        self.y: dict[tuple[str, str, int], cp_model.IntVar] = {}
-        self._build()
-
-    # -- literals ----------------------------------------------------------------------------------------
-    def known(self, officer: Officer, t: int) -> bool:
-        return t >= -len(officer.history)
-
-    def held(self, officer: Officer, t: int) -> str | None:
-        """The post of a constant period (history or an earlier round)."""
-        if t < 0:
-            return officer.history[t]
-        return self.fixed[officer.id][t]
-
-    def lit(self, officer: Officer, post_id: str | None, t: int) -> Lit:
-        if t < self.start:
-            return self.held(officer, t) == post_id and post_id is not None
-        return self.x.get((officer.id, post_id, t), False)
-
-    def front(self, officer: Officer, t: int):
-        if t < self.start:
-            post = self.posts.get(self.held(officer, t))
-            return int(post is not None and post.front_line)
-        if t < self.detail_end:
-            return sum(v for (o, q, tt), v in self._x_of[officer.id, t] if self.posts[q].front_line)
-        return sum(v for tau, v in self._y_of[officer.id, t] if self._type_front[tau])
 
     def guard(self, family: str, subject: str) -> list[cp_model.IntVar]:
         if not self.guards:
@@ -151,12 +112,13 @@ class RotationModel:
                 self.m.Add(expr >= lo).OnlyEnforceIf(enforce)
             if hi is not None:
                 self.m.Add(expr <= hi).OnlyEnforceIf(enforce)
-            return
+            return []
         weight = rule.weight if weight is None else weight
         if isinstance(expr, int):
             self.penalise(weight, max(0, (lo or 0) - expr) if lo is not None else 0)
             self.penalise(weight, max(0, expr - hi) if hi is not None else 0)
-            return
+            return []
+        penalties = []
         for sign, limit in ((1, lo), (-1, hi)):
             if limit is None:
                 continue
@@ -165,6 +127,62 @@ class RotationModel:
             short = self.m.NewIntVar(0, 10_000, "")
             self.m.AddMaxEquality(short, [gap, 0])
             self.penalise(weight, short)
+            penalties.append(weight * short)
+        return penalties
+
+    def objective(self):
+        return sum(self.terms) + self.constant
+
+    def minimise(self) -> None:
+        if self.terms:
+            self.m.Minimize(sum(self.terms) + self.constant)
+
+
+class RotationModel(Builder):
+    def __init__(
+        self,
+        problem: RotationProblem,
+        *,
+        start: int = 0,
+        detail: int | None = None,
+        lookahead: int = 0,
+        fixed: dict[str, list[str]] | None = None,
+        guards: bool = False,
+    ):
+        super().__init__(problem, guards=guards)
+        self.horizon = len(problem.periods)
+        self.start = start
+        self.detail_end = min(self.horizon, start + (self.horizon if detail is None else detail))
+        self.end = min(self.horizon, self.detail_end + lookahead)
+        self.fixed = fixed or {}
+        self.posts = {post.id: post for post in problem.posts}
+        self.types = sorted({post.type for post in problem.posts})
+        self.x: dict[tuple[str, str, int], cp_model.IntVar] = {}
+        self.y: dict[tuple[str, str, int], cp_model.IntVar] = {}
+        self._build()
+
+    # -- literals ----------------------------------------------------------------------------------------
+    def known(self, officer: Officer, t: int) -> bool:
+        return t >= -len(officer.history)
+
+    def held(self, officer: Officer, t: int) -> str | None:
+        """The post of a constant period (history or an earlier round)."""
+        if t < 0:
+            return officer.history[t]
+        return self.fixed[officer.id][t]
+
+    def lit(self, officer: Officer, post_id: str | None, t: int) -> Lit:
+        if t < self.start:
+            return self.held(officer, t) == post_id and post_id is not None
+        return self.x.get((officer.id, post_id, t), False)
+
+    def front(self, officer: Officer, t: int):
+        if t < self.start:
+            post = self.posts.get(self.held(officer, t))
+            return int(post is not None and post.front_line)
+        if t < self.detail_end:
+            return sum(v for (o, q, tt), v in self._x_of[officer.id, t] if self.posts[q].front_line)
+        return sum(v for tau, v in self._y_of[officer.id, t] if self._type_front[tau])
 
     # -- the model ---------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -380,29 +398,33 @@ class RotationModel:
         return next((v for tt, v in self._y_of[officer.id, t] if tt == tau), False)
 
     def _fairness(self) -> None:
+        """Spread of front-line periods over the plan horizon, within each pool (officers rotate and share
+        the front-line burden inside their pool). The last round (or a single model) holds the exact
+        spread; an earlier round holds what any completion needs: the spread of partial totals can shrink
+        by at most the number of periods still to come, so a hard rule bounds it by ``D + remaining``; a
+        soft rule steers instead, linearly, each front-line period costing the more the more front-line
+        periods the officer already has in the plan (a max/min spread over partial totals made rounds
+        slow to prove and told little about the final spread)."""
         rule = self.problem.rule(FAIRNESS)
         if not rule or not self.problem.officers:
             return
-        final = self.end == self.horizon
-        totals = []
+        d = rule.param("max_spread")
+        remaining = self.horizon - self.end
+        by_pool: dict[str, list[Officer]] = defaultdict(list)
         for officer in self.problem.officers:
-            total = self.m.NewIntVar(0, self.horizon, "")
-            self.m.Add(total == sum(self.front(officer, t) for t in range(0, self.end)))
-            totals.append(total)
-        high, low = self.m.NewIntVar(0, self.horizon, ""), self.m.NewIntVar(0, self.horizon, "")
-        self.m.AddMaxEquality(high, totals)
-        self.m.AddMinEquality(low, totals)
-        # Before the last round the spread of partial totals is only steered (softly), never required.
-        self.bound(FAIRNESS, "", high - low, None, rule.param("max_spread"), None if final else rule.weight)
+            by_pool[officer.pool].append(officer)
+        for pool, officers in sorted(by_pool.items()):
+            totals = []
+            for officer in officers:
+                total = self.m.NewIntVar(0, self.horizon, "")
+                self.m.Add(total == sum(self.front(officer, t) for t in range(0, self.end)))
+                totals.append(total)
+            high, low = self.m.NewIntVar(0, self.horizon, ""), self.m.NewIntVar(0, self.horizon, "")
+            self.m.AddMaxEquality(high, totals)
+            self.m.AddMinEquality(low, totals)
+            self.bound(FAIRNESS, pool, high - low, None, d + remaining)
 
     # -- solving helpers ---------------------------------------------------------------------------------
-    def objective(self):
-        return sum(self.terms) + self.constant
-
-    def minimise(self) -> None:
-        if self.terms:
-            self.m.Minimize(sum(self.terms) + self.constant)
-
     def add_hint(self, plan: RotationPlan) -> None:
         for (o, q, t), var in self.x.items():
             posts = plan.posts.get(o)

@@ -81,26 +81,37 @@ def generate(
                 )
             )
         post_list += pool_posts
-        # Fill the posts in turn to their minimum, then spread the rest: a valid current plan.
-        slots = [q for q in pool_posts for _ in range(q.min_staff)]
-        slots += [q for q in pool_posts for _ in range(q.max_staff - q.min_staff)]
+        # Staff every post in proportion to its maximum (about 80 % full, never below its minimum): a
+        # current plan that keeps the staffing rule, with room to move.
+        total_max = sum(q.max_staff for q in pool_posts)
+        slots: list[Post] = []
+        for q in pool_posts:
+            slots += [q] * max(q.min_staff, min(q.max_staff, round(q.max_staff * n_officers / total_max)))
+        while len(slots) < n_officers:
+            slots += [q for q in pool_posts if slots.count(q) < q.max_staff][: n_officers - len(slots)] or [
+                pool_posts[len(slots) % len(pool_posts)]
+            ]
+        rng.shuffle(slots)
         for i in range(n_officers):
-            post = slots[i % len(slots)]
+            post = slots[i]
             recruit = post.grassroots and rng.random() < 0.25
             skills = {s for s in ("mediation", "law_degree") if rng.random() < 0.6}
             if post.skills:
                 skills |= post.skills
             stay = rng.randint(1, 5)
             if recruit:
-                served = rng.randint(0, 2)
-                record = [None] * (history - served - 1) + [post.id] * (served + 1)
+                served = rng.randint(1, 3)  # periods served since hiring, the current one included
+                record = [None] * (history - served) + [post.id] * served
             else:
                 served = None
-                # before the current post: a front-line one if the current one is not (windows hold)
-                fronts = [q for q in pool_posts if q.front_line != post.front_line or q.front_line]
-                other = rng.choice(
-                    [q for q in fronts if not q.skills - skills and q.id != post.id] or pool_posts
-                )
+                # Before the current post another one, front-line when the current one is not, so that
+                # the front-line windows of the history hold.
+                others = [
+                    q
+                    for q in pool_posts
+                    if q.id != post.id and not q.skills - skills and (q.front_line or post.front_line)
+                ]
+                other = rng.choice(others or pool_posts)
                 record = [other.id] * (history - stay) + [post.id] * stay
             wishes = {}
             if rng.random() < 0.3:
