@@ -86,11 +86,24 @@ def coverage_workbook(*, actor: Actor | Any, as_of: date) -> bytes:
                 _("Overdue"),
                 _("New, not yet due"),
                 _("Coverage"),
+                _("Interval low (95 per cent)"),
+                _("Interval high (95 per cent)"),
             ],
         )
         for row in groups[group]:
+            low, high = row.interval or (None, None)
             sheet.append(
-                [row.label, row.key, row.assigned, row.covered, row.overdue, row.pending, _rate(row.coverage)]
+                [
+                    row.label,
+                    row.key,
+                    row.assigned,
+                    row.covered,
+                    row.overdue,
+                    row.pending,
+                    _rate(row.coverage),
+                    _rate(low),
+                    _rate(high),
+                ]
             )
     overdue = book.create_sheet(_("Overdue"))
     _header(

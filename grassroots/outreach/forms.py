@@ -89,6 +89,9 @@ class EventForm(forms.Form):
         label=_("Ends"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     region = forms.CharField(label=_("Place (region code)"), max_length=20)
+    organization = forms.CharField(
+        label=_("Organisation (name or credit code, optional)"), max_length=200, required=False
+    )
     venue = forms.CharField(label=_("Venue"), max_length=200, required=False)
     officers = forms.CharField(label=_("Officers (staff numbers, comma-separated)"), max_length=500)
     topics = forms.CharField(label=_("Topics"), max_length=300, required=False)

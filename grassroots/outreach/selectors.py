@@ -467,6 +467,20 @@ def officer_day(*, actor: Actor | Any, day: date | None = None) -> OfficerDay:
     return OfficerDay(day, officer, due, route, method, requests, events, rows[0] if rows else None, standing)
 
 
+def officer_unit(*, officer: Officer) -> Unit | None:
+    """The unit of the officer's current post (the first, for an officer holding two)."""
+    from grassroots.workforce.models import Assignment
+
+    current = (
+        Assignment.objects.current(timezone.localdate())
+        .filter(officer=officer)
+        .select_related("post__unit")
+        .order_by("start", "id")
+        .first()
+    )
+    return current.post.unit if current else None
+
+
 def notice_board_get(*, officer: Officer) -> NoticeBoard | None:
     return NoticeBoard.objects.filter(officer=officer).select_related("photo").first()
 

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -188,11 +189,14 @@ def officer_card(request: HttpRequest, pk: int) -> HttpResponse:
     actor = staff(request)
     officer = _officer_in_scope(request, pk)
     grouped = selectors.officer_liaison_summary(actor=actor, officer=officer)
-    return render(
-        request,
-        "outreach/card.html",
-        {"officer": officer, "board": selectors.notice_board_get(officer=officer), "grouped": grouped},
-    )
+    context = {
+        "officer": officer,
+        "board": selectors.notice_board_get(officer=officer),
+        "grouped": grouped,
+        "unit": selectors.officer_unit(officer=officer),
+        "villages": sorted({liaison.region.name for items in grouped.values() for liaison in items}),
+    }
+    return render(request, "outreach/card.html", context)
 
 
 def notice_board(request: HttpRequest, pk: int) -> HttpResponse:
@@ -207,7 +211,13 @@ def notice_board(request: HttpRequest, pk: int) -> HttpResponse:
     villages = Region.objects.filter(
         pk__in=Liaison.objects.filter(officer=officer).active_on(timezone.localdate()).values("region_id")
     ).order_by("path")
-    return render(request, "outreach/board.html", {"officer": officer, "board": board, "villages": villages})
+    context = {
+        "officer": officer,
+        "board": board,
+        "villages": villages,
+        "unit": selectors.officer_unit(officer=officer),
+    }
+    return render(request, "outreach/board.html", context)
 
 
 @login_required
@@ -292,6 +302,14 @@ def event_new(request: HttpRequest) -> HttpResponse:
         v = form.cleaned_data
         region = Region.objects.visible_to(actor).filter(code=v["region"].strip()).first()
         officers, unknown = _officers(actor, v["officers"])
+        organization = None
+        if v["organization"].strip():
+            text = v["organization"].strip()
+            organization = (
+                Organization.objects.visible_to(actor).filter(Q(name=text) | Q(credit_code=text)).first()
+            )
+            if organization is None:
+                form.add_error("organization", _("Not found in your area."))
         if region is None:
             form.add_error("region", _("No region with this code in your county."))
         if unknown:
@@ -308,6 +326,7 @@ def event_new(request: HttpRequest) -> HttpResponse:
                         starts_at=v["starts_at"],
                         ends_at=v["ends_at"],
                         region=region,
+                        organization=organization,
                         venue=v["venue"],
                         officers=officers,
                         topics=v["topics"],

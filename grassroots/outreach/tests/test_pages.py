@@ -113,7 +113,7 @@ def test_visit_form_shows_errors_and_saves_nothing(world, client_for):
         reverse("outreach:visit-new"),
         {"target": w.household_b1.number, "visited_at": "2025-01-01T10:00", "mode": "phone", "summary": "x"},
     )
-    assert response.status_code == 200 and "No household or organisation" in response.content.decode()
+    assert response.status_code == 200 and list(response.context["form"].errors) == ["target"]
     response = client.post(
         reverse("outreach:visit-new"),
         {
@@ -125,7 +125,7 @@ def test_visit_form_shows_errors_and_saves_nothing(world, client_for):
             "request_kind": "help",
         },
     )
-    assert response.status_code == 200 and "needs" in response.content.decode()
+    assert response.status_code == 200 and "needs" in response.context["form"].errors
     assert Visit.objects.count() == 0
 
 
@@ -372,3 +372,27 @@ def test_coverage_export_page(world, rules, client_for):
     officers = list(book[book.sheetnames[1]].iter_rows(values_only=True))
     assert officers[1][:6] == (w.officer_a1.name, w.officer_a1.pk, 1, 0, 1, 0)
     assert client_for(w.user_hr).get(reverse("outreach:coverage-export")).status_code == 403
+
+
+def test_event_form_schedules_at_an_organisation(world, client_for):
+    w = world
+    client = client_for(w.user_officer_a1)
+    starts = (timezone.localtime() + timedelta(days=2)).replace(second=0, microsecond=0)
+    data = {
+        "kind": "law_to_door",
+        "title": "送法进校园",
+        "starts_at": starts.strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (starts + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+        "region": w.village_a1.code,
+        "organization": w.org_a1.name,
+        "officers": "A001",
+        "topics": "校园安全",
+    }
+    response = client.post(reverse("outreach:event-new"), data)
+    from grassroots.outreach.models import OutreachEvent
+
+    event = OutreachEvent.objects.get()
+    assert response.status_code == 302 and (event.organization, event.region) == (w.org_a1, w.village_a1)
+    response = client.post(reverse("outreach:event-new"), {**data, "organization": w.org_b1.name})
+    assert response.status_code == 200 and "organization" in response.context["form"].errors
+    assert OutreachEvent.objects.count() == 1
