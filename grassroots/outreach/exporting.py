@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -58,7 +59,7 @@ def coverage_workbook(*, actor: Actor | Any, as_of: date) -> bytes:
         for group, _t in _group_titles()
     }
     total = coverage_total(groups["county"])
-    summary = book.create_sheet(_("Summary"))
+    summary = book.create_sheet(pgettext("workbook", "Summary"))
     _header(summary, [_("Item"), _("Value")])
     summary.append([_("As of"), as_of.isoformat()])
     summary.append(
@@ -69,7 +70,7 @@ def coverage_workbook(*, actor: Actor | Any, as_of: date) -> bytes:
             else _("computed from the visits"),
         ]
     )
-    summary.append([_("Assigned"), total.assigned])
+    summary.append([pgettext("outreach", "Assigned"), total.assigned])
     summary.append([_("Visited in interval"), total.covered])
     summary.append([_("Overdue"), total.overdue])
     summary.append([_("New, not yet due"), total.pending])
@@ -81,7 +82,7 @@ def coverage_workbook(*, actor: Actor | Any, as_of: date) -> bytes:
             [
                 title,
                 _("Id"),
-                _("Assigned"),
+                pgettext("outreach", "Assigned"),
                 _("Visited in interval"),
                 _("Overdue"),
                 _("New, not yet due"),

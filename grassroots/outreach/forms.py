@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from grassroots.casework.models import Kind
 from grassroots.territory.models import CareTag, OrganizationKind
@@ -26,7 +27,9 @@ class VisitForm(forms.Form):
     )
     mode = forms.ChoiceField(label=_("Mode"), choices=VisitMode.choices, widget=forms.RadioSelect)
     met = forms.CharField(label=_("Who was met"), max_length=200, required=False)
-    summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 3}))
+    summary = forms.CharField(
+        label=pgettext_lazy("outreach", "Summary"), widget=forms.Textarea(attrs={"rows": 3})
+    )
     needs = forms.CharField(label=_("Needs found"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     raise_request = forms.BooleanField(label=_("Raise a request from the needs found"), required=False)
     request_kind = forms.ChoiceField(
@@ -131,7 +134,7 @@ class HandoverForm(forms.Form):
 
 
 class RuleForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=120)
+    name = forms.CharField(label=pgettext_lazy("outreach", "Name"), max_length=120)
     applies_to = forms.ChoiceField(label=_("Applies to"), choices=RuleTarget.choices)
     interval_days = forms.IntegerField(label=_("Interval (days)"), min_value=1, max_value=366)
     care_tag = forms.ModelChoiceField(

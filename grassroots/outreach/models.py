@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from grassroots.common.scoping import Actor, as_actor, paths_q
 
@@ -142,8 +143,8 @@ class Liaison(models.Model):
 
 
 class RuleTarget(models.TextChoices):
-    HOUSEHOLD = "household", _("Households")
-    ORGANIZATION = "organization", _("Organisations")
+    HOUSEHOLD = "household", pgettext_lazy("visit rule target", "Households")
+    ORGANIZATION = "organization", pgettext_lazy("visit rule target", "Organisations")
 
 
 class HouseholdArea(models.TextChoices):
