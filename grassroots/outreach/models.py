@@ -22,19 +22,24 @@ class LiaisonKind(models.TextChoices):
     GRID = "grid", _("Grid liaison (法官进网格)")
 
 
+def liaison_scope(queryset: models.QuerySet, actor: Actor | object) -> models.QuerySet:
+    """Rows placed by a village (``region``), a ``grid`` and an ``officer``: administrators see all;
+    officers and leaders the rows in their regions or grids, and their own; HR and residents none (a
+    household liaison names a household). Liaisons, their duties and their counts share it."""
+    actor = as_actor(actor)
+    if actor.is_admin:
+        return queryset.all()
+    if actor.is_staff_officer:
+        own = Q(officer_id=actor.officer.id) if actor.officer else Q(pk__in=[])
+        return queryset.filter(
+            paths_q("region__path", actor.region_paths) | Q(grid_id__in=actor.grid_ids) | own
+        )
+    return queryset.none()
+
+
 class LiaisonQuerySet(models.QuerySet):
     def visible_to(self, actor: Actor | object) -> LiaisonQuerySet:
-        """Officers and leaders: liaisons in their regions or grids, and their own. HR: none (a household
-        liaison names a household). Residents: none."""
-        actor = as_actor(actor)
-        if actor.is_admin:
-            return self.all()
-        if actor.is_staff_officer:
-            own = Q(officer_id=actor.officer.id) if actor.officer else Q(pk__in=[])
-            return self.filter(
-                paths_q("region__path", actor.region_paths) | Q(grid_id__in=actor.grid_ids) | own
-            )
-        return self.none()
+        return liaison_scope(self, actor)
 
     def active_on(self, day) -> LiaisonQuerySet:
         return self.filter(start__lte=day).filter(Q(end__isnull=True) | Q(end__gte=day))

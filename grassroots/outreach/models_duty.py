@@ -12,22 +12,16 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from grassroots.common.scoping import Actor, as_actor, paths_q
+from grassroots.common.scoping import Actor, as_actor
 from grassroots.territory.models import ImportJobStatus
 
 
 class VisitDutyQuerySet(models.QuerySet):
     def visible_to(self, actor: Actor | object) -> VisitDutyQuerySet:
         """As liaisons: officers and leaders see the duties in their regions or grids, and their own."""
-        actor = as_actor(actor)
-        if actor.is_admin:
-            return self.all()
-        if actor.is_staff_officer:
-            own = Q(officer_id=actor.officer.id) if actor.officer else Q(pk__in=[])
-            return self.filter(
-                paths_q("region__path", actor.region_paths) | Q(grid_id__in=actor.grid_ids) | own
-            )
-        return self.none()
+        from .models import liaison_scope
+
+        return liaison_scope(self, actor)
 
     def active_on(self, day) -> VisitDutyQuerySet:
         return self.filter(start__lte=day).filter(Q(end__isnull=True) | Q(end__gte=day))
@@ -124,15 +118,9 @@ class CoverageCountQuerySet(models.QuerySet):
     def visible_to(self, actor: Actor | object) -> CoverageCountQuerySet:
         """The same predicate as ``VisitDuty.visible_to``: every duty of a row shares its officer, grid and
         village, so a row is visible exactly when its duties are."""
-        actor = as_actor(actor)
-        if actor.is_admin:
-            return self.all()
-        if actor.is_staff_officer:
-            own = Q(officer_id=actor.officer.id) if actor.officer else Q(pk__in=[])
-            return self.filter(
-                paths_q("region__path", actor.region_paths) | Q(grid_id__in=actor.grid_ids) | own
-            )
-        return self.none()
+        from .models import liaison_scope
+
+        return liaison_scope(self, actor)
 
 
 class CoverageCount(models.Model):
