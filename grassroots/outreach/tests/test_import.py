@@ -247,3 +247,32 @@ def test_import_pages(world, client, settings, tmp_path):
         client.force_login(user)
         assert client.get(reverse("outreach:roster-import")).status_code == 403
         assert client.get(reverse("outreach:roster-job", args=[good.pk])).status_code == 403
+
+
+def _join_import_threads() -> None:
+    import threading
+
+    for thread in threading.enumerate():
+        if thread.name.startswith("liaison-import-"):
+            thread.join(timeout=60)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_large_rosters_run_in_a_background_thread_with_progress(client, settings, tmp_path):
+    from grassroots.common.testing import build_world
+    from grassroots.outreach.defaults import ensure_default_rules
+
+    w = build_world()
+    ensure_default_rules()
+    settings.MEDIA_ROOT = tmp_path
+    settings.REGISTER_IMPORT_SYNC_MAX_BYTES = 10
+    client.force_login(w.user_leader_a)
+    client.post(reverse("outreach:roster-import"), {"file": SimpleUploadedFile("big.xlsx", xlsx(good_rows(w)))})
+    _join_import_threads()
+    job = LiaisonImportJob.objects.get()
+    assert job.status == "validated", job.message
+    assert (job.rows_processed, job.rows_total, job.phase) == (5, 5, "validate")
+    client.post(reverse("outreach:roster-confirm", args=[job.pk]))
+    _join_import_threads()
+    job.refresh_from_db()
+    assert job.status == "done" and Liaison.objects.count() == 5 and VisitDuty.objects.count() == 3
