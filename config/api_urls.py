@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("grassroots.planning.api.urls")),
     path("", include("grassroots.insights.api.urls")),
     path("", include("grassroots.evaluation.api.urls")),
-    # Last: any other path under /api/ answers 404 in the API's error shape, not as an HTML page.
-    re_path(r"^.*$", api_not_found),
+    # Last: any other path under /api/ answers 404 in the API's error shape, not as an HTML page ([\s\S]: a
+    # path holding an encoded line break must not fall through to the HTML 404).
+    re_path(r"^[\s\S]*$", api_not_found),
 ]

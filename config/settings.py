@@ -87,6 +87,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "grassroots.common.middleware.DatabaseUnavailableMiddleware",
+    "grassroots.common.middleware.InputGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "grassroots.web.middleware.DefaultLanguageMiddleware",
@@ -122,7 +124,15 @@ TEMPLATES = [
 
 # Database: DATABASE_URL picks the engine; SQLite (WAL) is the embedded default.
 DATABASE_URL = env("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'grassroots.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=int(env("DB_CONN_MAX_AGE", "60")))}
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=int(env("DB_CONN_MAX_AGE", "60")),
+        # A kept connection is checked before each request reuses it, so a restarted database server is
+        # reconnected to by itself instead of failing the first request of every worker thread.
+        conn_health_checks=True,
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {
@@ -204,6 +214,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "grassroots.common.api.schema.document_page_not_found",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "RequestKindEnum": "grassroots.casework.models.Kind",
         "ClockAlertKindEnum": "grassroots.casework.models.AlertKind",

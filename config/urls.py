@@ -21,6 +21,8 @@ urlpatterns = [
     path("", include("grassroots.web.urls")),
 ]
 
+handler500 = "grassroots.common.middleware.server_error"
+
 if settings.DEBUG:
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 

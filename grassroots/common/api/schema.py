@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils import translation
 from drf_spectacular.utils import OpenApiResponse
@@ -71,3 +72,20 @@ def openapi_yaml() -> GeneratedSchema:
     problems = sorted([*GENERATOR_STATS._error_cache, *GENERATOR_STATS._warn_cache])
     GENERATOR_STATS.reset()
     return GeneratedSchema(text=text, problems=problems)
+
+
+def document_page_not_found(result: dict, generator: Any, request: Any, public: bool) -> dict:
+    """drf-spectacular post-processing hook: a paginated list answers 404 (in the common error shape) for a
+    page number past its last page, as DRF's page-number pagination does; say so on every such operation."""
+    for methods in result.get("paths", {}).values():
+        for operation in methods.values():
+            if not isinstance(operation, dict):
+                continue
+            names = {p.get("name") for p in operation.get("parameters", []) if p.get("in") == "query"}
+            responses = operation.get("responses", {})
+            if "page" in names and "404" not in responses:
+                responses["404"] = {
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                    "description": "The page number is past the last page.",
+                }
+    return result

@@ -53,6 +53,28 @@ def test_unknown_api_path_answers_in_the_error_shape(api):
     assert_error(api().post("/api/households/1/unknown/", {}, format="json"), 404, "not_found")
     error = assert_error(api().get("/api/households"), 404, "not_found")
     assert "/api/households/" in error["message"]
+    # An encoded line break in the path still reaches the API's own 404, not the HTML page.
+    assert_error(api().get("/api/no-such%0Athing/"), 404, "not_found")
+
+
+def test_a_page_past_the_last_is_a_documented_404(world, api):
+    assert_error(api(world.admin).get("/api/regions/?page=999"), 404, "not_found")
+    import yaml
+
+    from grassroots.common.api.schema import openapi_yaml
+
+    schema = yaml.safe_load(openapi_yaml().text)
+    listed = [
+        (path, method)
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+        if any(p.get("name") == "page" for p in operation.get("parameters", []))
+    ]
+    assert ("/api/regions/", "get") in listed
+    undocumented = [
+        (path, method) for path, method in listed if "404" not in schema["paths"][path][method]["responses"]
+    ]
+    assert undocumented == []
 
 
 @pytest.mark.parametrize(
