@@ -301,7 +301,9 @@ class MyRequestsFilterForm(forms.Form):
     def filters(self) -> dict[str, str]:
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
-        return {name: (data.get(name) or "").strip() for name in ("q", "deadline", "status", "kind", "channel")}
+        return {
+            name: (data.get(name) or "").strip() for name in ("q", "deadline", "status", "kind", "channel")
+        }
 
 
 # Public pages --------------------------------------------------------------------------------------------

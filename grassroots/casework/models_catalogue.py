@@ -53,7 +53,9 @@ class FollowUpRule(models.Model):
         ordering = ["name"]
         verbose_name = _("follow-up rule")
         verbose_name_plural = _("follow-up rules")
-        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="follow_up_rule_positive")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="follow_up_rule_positive")
+        ]
 
     def __str__(self) -> str:
         return f"{self.name}: {self.amount} {self.unit}"

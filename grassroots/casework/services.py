@@ -163,7 +163,9 @@ post_save.connect(forget_cached_policies, sender=Category, dispatch_uid="casewor
 post_save.connect(clock.forget_calendar, sender=CalendarDay, dispatch_uid="casework_calendar_saved")
 post_delete.connect(clock.forget_calendar, sender=CalendarDay, dispatch_uid="casework_calendar_deleted")
 post_save.connect(forget_cached_policies, sender=FollowUpRule, dispatch_uid="casework_follow_up_rule_saved")
-post_delete.connect(forget_cached_policies, sender=FollowUpRule, dispatch_uid="casework_follow_up_rule_deleted")
+post_delete.connect(
+    forget_cached_policies, sender=FollowUpRule, dispatch_uid="casework_follow_up_rule_deleted"
+)
 
 
 def _forget_all(**_: Any) -> None:

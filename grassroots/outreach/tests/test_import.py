@@ -267,7 +267,9 @@ def test_large_rosters_run_in_a_background_thread_with_progress(client, settings
     settings.MEDIA_ROOT = tmp_path
     settings.REGISTER_IMPORT_SYNC_MAX_BYTES = 10
     client.force_login(w.user_leader_a)
-    client.post(reverse("outreach:roster-import"), {"file": SimpleUploadedFile("big.xlsx", xlsx(good_rows(w)))})
+    client.post(
+        reverse("outreach:roster-import"), {"file": SimpleUploadedFile("big.xlsx", xlsx(good_rows(w)))}
+    )
     _join_import_threads()
     job = LiaisonImportJob.objects.get()
     assert job.status == "validated", job.message
