@@ -11,14 +11,18 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
+import io
+import json
 import os
 import secrets
 import shutil
 import subprocess
 import sys
+import tarfile
+import urllib.request
 import venv
-from base64 import urlsafe_b64encode
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -59,23 +63,52 @@ def ensure_venv(extras: str) -> None:
 
 
 def ensure_assets() -> None:
-    """Browser assets from the npm registry (Apache ECharts for the insights charts), pinned by a lockfile
-    and served locally as static files; installed again only when the lockfile changes."""
-    lock = ASSETS / "package-lock.json"
-    stamp = ASSETS / "node_modules" / ".installed"
-    digest = hashlib.sha256(lock.read_bytes()).hexdigest()
+    """Browser assets from the npm registry (Apache ECharts for the insights charts), pinned with their
+    integrity hashes by ``package-lock.json`` and served locally as static files. Each tarball is fetched from
+    the registry, checked against its lockfile hash and unpacked into ``node_modules`` (what ``npm ci`` does,
+    without needing Node.js); installed again only when the lockfile changes."""
+    lock_file = ASSETS / "package-lock.json"
+    modules = ASSETS / "node_modules"
+    stamp = modules / ".installed"
+    digest = hashlib.sha256(lock_file.read_bytes()).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:
         return
-    npm = shutil.which("npm")
-    if npm is None:
+    say("installing the browser assets (Apache ECharts) from the npm registry")
+    registry = os.environ.get("NPM_CONFIG_REGISTRY", "https://registry.npmjs.org").rstrip("/")
+    packages = json.loads(lock_file.read_text())["packages"]
+    try:
+        for key, meta in packages.items():
+            if not key.startswith("node_modules/"):
+                continue
+            name = key.removeprefix("node_modules/")
+            url = (
+                meta.get("resolved") or f"{registry}/{name}/-/{name.rsplit('/', 1)[-1]}-{meta['version']}.tgz"
+            )
+            with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - the registry's https URL
+                data = response.read()
+            algorithm, _, expected = meta["integrity"].partition("-")
+            if base64.b64encode(hashlib.new(algorithm, data).digest()).decode() != expected:
+                sys.exit(
+                    f"{name} {meta['version']}: the download does not match its integrity hash in {lock_file}"
+                )
+            target = modules / name
+            shutil.rmtree(target, ignore_errors=True)
+            target.mkdir(parents=True)
+            with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+                for member in archive.getmembers():
+                    # npm tarballs hold one top folder ("package/"); drop it, keep only files and folders
+                    parts = Path(member.name).parts[1:]
+                    if not parts or not (member.isfile() or member.isdir()):
+                        continue
+                    member.name = str(Path(*parts))
+                    archive.extract(member, target, filter="data")
+    except (OSError, KeyError, tarfile.TarError) as error:
         print(
-            "npm was not found: the insights charts need Apache ECharts from the npm registry (install Node.js "
-            "with npm and run this again). Every figure is still shown in its table.",
+            f"could not install the browser assets from {registry} ({error}): the insights charts are left out, "
+            "every figure is still shown in its table; run this again when the registry is reachable.",
             flush=True,
         )
         return
-    say("installing the browser assets (Apache ECharts) from the npm registry")
-    run([npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--prefix", str(ASSETS)])
     stamp.write_text(digest)
 
 
@@ -86,7 +119,7 @@ def demo_env() -> dict[str, str]:
     if not env_file.exists():
         values = {
             "SECRET_KEY": secrets.token_urlsafe(64),
-            "FIELD_ENCRYPTION_KEYS": urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+            "FIELD_ENCRYPTION_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
             "FIELD_HASH_KEY": secrets.token_urlsafe(32),
         }
         env_file.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
