@@ -18,8 +18,15 @@ from django.db import transaction
 from grassroots.common.audit import audit_record
 from grassroots.common.errors import FieldError, Forbidden, ValidationFailed
 from grassroots.common.scoping import Actor, as_actor
-from grassroots.routing.data import CategoryNode, RoutingDataError, load_category_taxonomy
+from grassroots.routing.data import (
+    TAXONOMY_FILE,
+    CategoryNode,
+    RoutingDataError,
+    load_category_taxonomy,
+    shared_data_dir,
+)
 
+from .builtin import BUILTIN_SOURCE, builtin_category_tree
 from .models import Category, DisputeType
 
 CODE_WIDTH = 2  # digits per level; up to 99 children under one node
@@ -40,13 +47,17 @@ class CatalogueReport:
 def category_catalogue_load(
     *, actor: Actor | Any, path: str | Path | None = None, tree: CategoryNode | None = None
 ) -> CatalogueReport:
-    """Load a category tree (default: the shared 12345 catalogue) into ``Category``; see the module doc.
+    """Load a category tree into ``Category``; see the module doc.
 
-    Raises ``ValidationFailed`` naming the file and row when the file is malformed, and when a level would
+    Without ``path`` or ``tree`` the default is the shared 12345 catalogue when it is there, otherwise the
+    built-in catalogue (``builtin.BUILTIN_CATALOGUE``); ``report.source`` names which one. Raises ``ValidationFailed`` naming the file and row when the file is malformed, and when a level would
     need more than 99 children."""
     actor = as_actor(actor)
     if actor.user is not None and not actor.is_admin:
         raise Forbidden("Only an administrator may load the category catalogue")
+    source = str(path or TAXONOMY_FILE)
+    if tree is None and path is None and not (shared_data_dir() / TAXONOMY_FILE).is_file():
+        tree, source = builtin_category_tree(), BUILTIN_SOURCE
     if tree is None:
         try:
             tree = load_category_taxonomy(path)
@@ -55,7 +66,7 @@ def category_catalogue_load(
             raise ValidationFailed(
                 "Category catalogue not loaded", [FieldError("file", str(error), code="invalid", row=row)]
             ) from None
-    report = CatalogueReport(source=str(path or "gov_category_taxonomy.csv"))
+    report = CatalogueReport(source=source)
     with transaction.atomic():
         existing = list(Category.objects.select_for_update().all())
         by_parent: dict[int | None, dict[str, Category]] = {}

@@ -3,7 +3,9 @@
 Volumes follow the population (``REQUESTS_PER_HOUSEHOLD``: about 50,000 a year for a county of 170,000
 households), with the seasons (wage arrears before the Spring Festival, water and power in summer) and the
 week (fewer calls at weekends). Texts are real messages read at run time from the shared routing data
-(government message board for requests, legal consultations for disputes). Everything is written through
+(government message board for requests, legal consultations for disputes); where that data is not there
+(a fresh clone), the built-in catalogue and texts composed from templates stand in (``casework.builtin``,
+the count ``builtin_texts`` says so). Everything is written through
 ``casework.history`` (one bulk writer; COPY on PostgreSQL), then mediation records, and the clock tick
 writes the reminders and escalations of what is overdue today. The demo logins get work of their own:
 requests assigned to the demo officer and the demo grid officer (some overdue), and the leader's court.
@@ -22,11 +24,18 @@ from django.utils import timezone
 from grassroots.common.demo import DEMO_USERNAME_PREFIX, DemoContext, DemoManifest, DemoStep, raw_delete
 from grassroots.common.models import Role
 from grassroots.common.protected import protect_phone
-from grassroots.routing.data import load_gov_messages, load_lawbench_disputes
+from grassroots.routing.data import (
+    GOV_MESSAGES_FILE,
+    LAWBENCH_FILE,
+    load_gov_messages,
+    load_lawbench_disputes,
+    shared_data_dir,
+)
 from grassroots.territory.demo import mobile_number, person_name
 from grassroots.territory.models import Grid, Region, Relationship, Resident
 from grassroots.workforce.models import Assignment, Officer, Unit, UnitKind
 
+from .builtin import builtin_dispute_texts, builtin_request_texts
 from .categories import category_catalogue_load
 from .escalation import clock_tick
 from .follow_up import follow_up_tick
@@ -79,12 +88,22 @@ def _pick(rng: random.Random, weights: dict[str, float]) -> str:
 class Texts:
     requests: list[tuple[str, str, str]]  # title, body, level-1 category name
     disputes: list[tuple[str, str]]  # body, dispute type name
+    builtin: int = 0  # how many of the two lists were composed from the built-in templates
 
 
-def _texts() -> Texts:
-    messages = [(m.title, m.body, m.label) for m in load_gov_messages()]
-    disputes = [(d.body, d.label) for d in load_lawbench_disputes()]
-    return Texts(messages, disputes)
+def _texts(rng: random.Random) -> Texts:
+    """The shared messages and consultations when they are there, else texts from the built-in templates."""
+    folder = shared_data_dir()
+    texts = Texts([], [])
+    if (folder / GOV_MESSAGES_FILE).is_file():
+        texts.requests = [(m.title, m.body, m.label) for m in load_gov_messages()]
+    else:
+        texts.requests, texts.builtin = builtin_request_texts(rng), texts.builtin + 1
+    if (folder / LAWBENCH_FILE).is_file():
+        texts.disputes = [(d.body, d.label) for d in load_lawbench_disputes()]
+    else:
+        texts.disputes, texts.builtin = builtin_dispute_texts(rng), texts.builtin + 1
+    return texts
 
 
 class _Calendar:
@@ -441,7 +460,8 @@ def step_casework(ctx: DemoContext) -> dict[str, int]:
         "alerts": 0,
     }
     counts["categories"] = category_catalogue_load(actor=None).created
-    texts = _texts()
+    texts = _texts(ctx.rng("casework.texts"))
+    counts["builtin_texts"] = texts.builtin
     categories: dict[str, list[int]] = {"": []}
     paths = dict(Category.objects.filter(parent__isnull=True).values_list("code", "name"))
     for pk, path in Category.objects.filter(children__isnull=True).values_list("id", "path"):

@@ -156,3 +156,40 @@ def test_intake_validates_and_stores_the_dispute_type_code(world):
         intake(world, "打架斗殴")
     assert [e.field for e in caught.value.errors] == ["dispute_type"]
     assert Request.objects.count() == 1
+
+
+def test_without_the_shared_data_the_built_in_catalogue_is_loaded(tmp_path, monkeypatch):
+    from grassroots.casework.builtin import BUILTIN_CATALOGUE, BUILTIN_SOURCE
+
+    monkeypatch.setenv("GRASSROOTS_SHARED_DATA", str(tmp_path / "absent"))
+    report = category_catalogue_load(actor=None)
+    assert report.source == BUILTIN_SOURCE
+    leaves = sum(len(thirds) for seconds in BUILTIN_CATALOGUE.values() for thirds in seconds.values())
+    assert Category.objects.filter(children__isnull=True).count() == leaves
+    assert set(Category.objects.filter(parent__isnull=True).values_list("name", flat=True)) == set(
+        BUILTIN_CATALOGUE
+    )
+    leaf = Category.objects.get(name="拖欠工资")
+    assert category_full_name(leaf) == "劳动和社会保障/工资报酬/拖欠工资"
+    assert category_catalogue_load(actor=None).created == 0  # idempotent like a file
+
+
+def test_a_named_file_that_is_missing_is_an_error_not_the_built_in_catalogue(tmp_path):
+    with pytest.raises(ValidationFailed):
+        category_catalogue_load(actor=None, path=tmp_path / "missing.csv")
+    assert not Category.objects.exists()
+
+
+def test_built_in_texts_are_deterministic_and_labelled_with_known_names():
+    import random
+
+    from grassroots.casework.builtin import BUILTIN_CATALOGUE, builtin_dispute_texts, builtin_request_texts
+
+    requests = builtin_request_texts(random.Random(5))
+    assert requests == builtin_request_texts(random.Random(5))
+    assert {label for _, _, label in requests} == set(BUILTIN_CATALOGUE)
+    assert all(title and body and "{" not in title + body for title, body, _ in requests)
+    disputes = builtin_dispute_texts(random.Random(5))
+    known = set(DisputeType.objects.values_list("name", flat=True))
+    assert disputes and {label for _, label in disputes} <= known
+    assert all("{" not in body for body, _ in disputes)

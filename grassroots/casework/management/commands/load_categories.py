@@ -7,7 +7,8 @@ from grassroots.common.errors import ValidationFailed
 class Command(BaseCommand):
     help = (
         "Load the three-level category catalogue (一级分类,二级分类,三级分类) idempotently: existing categories "
-        "are kept, new ones added. Default: the shared gov_category_taxonomy.csv, read where it is."
+        "are kept, new ones added. Default: the shared gov_category_taxonomy.csv, read where it is, or the "
+        "built-in catalogue when the shared data is not there."
     )
 
     def add_arguments(self, parser):
