@@ -26,6 +26,7 @@ RULE_MAX_CONSECUTIVE = "max_consecutive_shifts"
 RULE_MIN_CONSECUTIVE = "min_consecutive_shifts"
 RULE_MIN_DAYS_OFF = "min_consecutive_days_off"
 RULE_MAX_WEEKENDS = "max_weekends"
+RULE_MIN_COVER = "minimum_cover"
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,15 @@ def check(problem: RosterProblem, solution: RosterSolution) -> CheckReport:
 
     for cover in problem.cover:
         present = sum(1 for row in rows.values() if row[cover.day] == cover.shift)
+        if present < cover.minimum:
+            report.violations.append(
+                Violation(
+                    RULE_MIN_COVER,
+                    "",
+                    cover.day,
+                    f"{present} on {cover.shift}, at least {cover.minimum} needed",
+                )
+            )
         if present < cover.requirement:
             report.under_cover += cover.under_weight * (cover.requirement - present)
         elif present > cover.requirement:

@@ -43,6 +43,9 @@ DUAL_SCALE = 1000
 # Column generation stops when its Lagrangian bound is this close to the relaxation (objectives are whole
 # numbers, so at most one unit of bound is lost; the last iterations of column generation gain little).
 GAP_TO_STOP = 1.0
+# Cost per person below a hard minimum of cover in the relaxation (the floor relaxed; larger than any
+# benchmark weight, so the relaxation meets minimums whenever it can).
+HARD_COVER_WEIGHT = 100_000
 # Weight of the best-bound duals in the pricing point (0: no smoothing).
 SMOOTHING = 0.5
 
@@ -167,13 +170,19 @@ class ColumnGeneration:
         self.convexity = {staff.id: lp.Constraint(1, 1) for staff in self.problem.staff}
         self.cover_rows: dict[tuple[int, str], pywraplp.Constraint] = {}
         for cover in self.problem.cover:
-            under = lp.NumVar(0, lp.infinity(), "")
+            # The shortfall down to the minimum costs its weight; below the minimum (a hard floor) it
+            # costs HARD_COVER_WEIGHT, a relaxation of the floor that keeps the relaxation feasible.
+            under = lp.NumVar(0, max(0, cover.requirement - cover.minimum), "")
             over = lp.NumVar(0, lp.infinity(), "")
             self.objective.SetCoefficient(under, cover.under_weight)
             self.objective.SetCoefficient(over, cover.over_weight)
             row = lp.Constraint(cover.requirement, cover.requirement)
             row.SetCoefficient(under, 1)
             row.SetCoefficient(over, -1)
+            if cover.minimum:
+                below = lp.NumVar(0, cover.minimum, "")
+                self.objective.SetCoefficient(below, HARD_COVER_WEIGHT)
+                row.SetCoefficient(below, 1)
             self.cover_rows[cover.day, cover.shift] = row
         self.lam: dict[tuple[str, int], pywraplp.Variable] = {}
 
@@ -248,9 +257,16 @@ class ColumnGeneration:
         return added, members_term, proved, infeasible
 
     def lagrangian(self, at: dict[tuple[int, str], float], members_term: float) -> float:
-        """The Lagrangian bound at duals ``at`` (each within [−over weight, under weight], where the slack
-        terms vanish): Σ at·requirement + Σ_i least ``cost − Σ at·a``."""
-        return members_term + sum(at.get((c.day, c.shift), 0.0) * c.requirement for c in self.problem.cover)
+        """The Lagrangian bound at duals ``at`` (each at least −over weight, as the relaxation's duals and
+        their averages are): Σ at·requirement + Σ_i least ``cost − Σ at·a`` + the least cost of the
+        shortfall slacks at those duals (zero unless a dual exceeds a slack's weight)."""
+        total = members_term
+        for c in self.problem.cover:
+            pi = at.get((c.day, c.shift), 0.0)
+            total += pi * c.requirement
+            total += min(0.0, c.under_weight - pi) * max(0, c.requirement - c.minimum)
+            total += min(0.0, HARD_COVER_WEIGHT - pi) * c.minimum
+        return total
 
     # -- the two phases --------------------------------------------------------------------------------
     def run(
@@ -365,12 +381,15 @@ class ColumnGeneration:
             solution.assignment[sid] = list(self.columns[sid][j])
         return solution
 
-    def objective_of(self, solution: RosterSolution) -> int:
-        """The roster objective of a plan made of this problem's rows (requests + cover)."""
+    def objective_of(self, solution: RosterSolution) -> int | None:
+        """The roster objective of a plan made of this problem's rows (requests + cover); None when the plan
+        leaves some cover below its minimum (it is no plan at all, only a start for the search)."""
         rows = {sid: solution.assignment[sid] for sid in self.columns}
         total = sum(self.pricers[i].cost(tuple(rows[p.staff.id])) for i, p in enumerate(self.pricers))
         for cover in self.problem.cover:
             present = sum(1 for row in rows.values() if row[cover.day] == cover.shift)
+            if present < cover.minimum:
+                return None
             total += cover.under_weight * max(0, cover.requirement - present)
             total += cover.over_weight * max(0, present - cover.requirement)
         return total

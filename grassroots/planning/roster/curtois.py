@@ -342,11 +342,17 @@ class _Reader:
 
 
 def parse_curtois(
-    text: str, *, name: str = "roster", start_date: date = DEFAULT_START_DATE, source: str | None = None
+    text: str,
+    *,
+    name: str = "roster",
+    start_date: date = DEFAULT_START_DATE,
+    source: str | None = None,
+    any_weekday: bool = False,
 ) -> RosterProblem:
     """Parse benchmark text into a :class:`RosterProblem`; raise :class:`RosterFormatError` naming the
-    line of the first problem found. ``start_date`` must be a Monday (the benchmark's convention)."""
-    if start_date.weekday() != 0:
+    line of the first problem found. ``start_date`` must be a Monday (the benchmark's convention) unless
+    ``any_weekday`` (a stored roster of this platform, which may start on any day)."""
+    if start_date.weekday() != 0 and not any_weekday:
         raise ValueError(f"benchmark instances start on a Monday; {start_date.isoformat()} is not one")
     return _Reader(text, source or name).read(name, start_date)
 

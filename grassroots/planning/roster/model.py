@@ -21,6 +21,9 @@ Hard rules, per member of staff
     Sunday);
   * no shift on a fixed day off.
 
+Hard rule of cover
+  * at least ``minimum`` people on each day and shift with a cover requirement (0 in the benchmark).
+
 Soft rules (the objective, lower is better)
   * cover: for each day and shift, ``under_weight`` per missing person and ``over_weight`` per extra one;
   * an on-request (member wants shift ``t`` on day ``d``) costs its weight when not granted;
@@ -79,14 +82,16 @@ class Staff:
 
 @dataclass(frozen=True)
 class CoverRequirement:
-    """How many people ``shift`` needs on ``day``; each one short costs ``under_weight``, each one
-    beyond ``requirement`` costs ``over_weight``."""
+    """How many people ``shift`` needs on ``day``: ``requirement`` is the preferred number (each one short
+    costs ``under_weight``, each one beyond it ``over_weight``); ``minimum`` (at most the requirement) is a
+    hard floor, e.g. a window that may never be unstaffed. The benchmark format has no minimum (it is 0)."""
 
     day: int
     shift: str
     requirement: int
     under_weight: int
     over_weight: int
+    minimum: int = 0
 
 
 @dataclass(frozen=True)

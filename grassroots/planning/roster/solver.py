@@ -226,13 +226,17 @@ class RosterModel:
                 self.x[i, cover.day, cover.shift] for i in range(n) if (i, cover.day, cover.shift) in self.x
             ]
             room = max(0, len(present) - cover.requirement)
-            under = m.new_int_var(0, cover.requirement, f"under[{cover.day},{cover.shift}]")
+            # The shortfall may not reach below the minimum (a hard floor of cover).
+            short_most = max(0, cover.requirement - cover.minimum)
+            if cover.minimum > len(present):
+                m.add_bool_or([])  # fewer people could ever work it than the minimum: infeasible
+            under = m.new_int_var(0, short_most, f"under[{cover.day},{cover.shift}]")
             over = m.new_int_var(0, room, f"over[{cover.day},{cover.shift}]")
             m.add(cp_model.LinearExpr.sum(present) + under - over == cover.requirement)
             short = None
-            if cover.requirement > 0 and room > 0:
+            if short_most > 0 and room > 0:
                 short = m.new_bool_var(f"short[{cover.day},{cover.shift}]")
-                m.add(under <= cover.requirement * short)
+                m.add(under <= short_most * short)
                 m.add(over <= room * (1 - short))
             self.cover_vars.append((cover, under, over, short))
             self.objective_terms += [cover.under_weight * under, cover.over_weight * over]
@@ -682,10 +686,33 @@ def _solve_colgen(
         solution = initial
     objective = generation.objective_of(solution)
     floor = float(lower) if lower is not None else float("-inf")
-    tracker.record(objective, floor if lower is not None else None)
+    if objective is not None:
+        tracker.record(objective, floor if lower is not None else None)
     if messages is not None:
         messages(f"plan by diving: objective {objective}, lower bound {lower}")
     remaining = deadline - time.perf_counter()
+    if objective is None:
+        # The dive left some cover below its minimum: its rows only start the search on the full model.
+        roster.add_hint(solution)
+        status, solver = _solve_full(
+            roster,
+            time_limit=remaining,
+            workers=workers,
+            seed=seed,
+            log=log,
+            parameters=parameters,
+            progress=tracker,
+            cancel=cancel,
+            stop_at=None,
+            target=floor if lower is not None else None,
+        )
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return result(solver.status_name(status), bound=lower)
+        objective = round(solver.objective_value)
+        solution = roster.read_solution(solver)
+        if status == cp_model.OPTIMAL:
+            floor = float(objective)
+        remaining = deadline - time.perf_counter()
     if objective > floor and remaining > 0.1 and not (cancel is not None and cancel.is_set()):
         if lower is not None:
             roster.model.add(

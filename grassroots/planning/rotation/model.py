@@ -194,3 +194,94 @@ class RotationPlan:
     @classmethod
     def from_json(cls, data: Mapping[str, list[str]]) -> RotationPlan:
         return cls({officer: tuple(posts) for officer, posts in data.items()})
+
+
+def problem_to_json(problem: RotationProblem) -> dict:
+    """The whole problem as JSON (stored with a run, so that its plan can always be checked again)."""
+    return {
+        "name": problem.name,
+        "periods": list(problem.periods),
+        "posts": [
+            {
+                "id": q.id,
+                "type": q.type,
+                "front_line": q.front_line,
+                "grassroots": q.grassroots,
+                "min_staff": q.min_staff,
+                "max_staff": q.max_staff,
+                "skills": sorted(q.skills),
+                "titles": sorted(q.titles),
+                "pool": q.pool,
+                "name": q.name,
+            }
+            for q in problem.posts
+        ],
+        "officers": [
+            {
+                "id": o.id,
+                "history": list(o.history),
+                "recruit_served": o.recruit_served,
+                "skills": sorted(o.skills),
+                "title": o.title,
+                "preferences": dict(o.preferences),
+                "pool": o.pool,
+                "name": o.name,
+            }
+            for o in problem.officers
+        ],
+        "rules": [
+            {
+                "family": r.family,
+                "enabled": r.enabled,
+                "hard": r.hard,
+                "weight": r.weight,
+                "params": dict(r.params),
+            }
+            for r in problem.rules
+        ],
+    }
+
+
+def problem_from_json(data: Mapping) -> RotationProblem:
+    return RotationProblem(
+        name=data.get("name", "rotation"),
+        periods=tuple(data["periods"]),
+        posts=tuple(
+            Post(
+                id=q["id"],
+                type=q["type"],
+                front_line=q["front_line"],
+                grassroots=q["grassroots"],
+                min_staff=q["min_staff"],
+                max_staff=q["max_staff"],
+                skills=frozenset(q.get("skills", ())),
+                titles=frozenset(q.get("titles", ())),
+                pool=q.get("pool", ""),
+                name=q.get("name", ""),
+            )
+            for q in data["posts"]
+        ),
+        officers=tuple(
+            Officer(
+                id=o["id"],
+                history=tuple(o["history"]),
+                recruit_served=o.get("recruit_served"),
+                skills=frozenset(o.get("skills", ())),
+                title=o.get("title", ""),
+                preferences=dict(o.get("preferences", {})),
+                pool=o.get("pool", ""),
+                name=o.get("name", ""),
+            )
+            for o in data["officers"]
+        ),
+        rules=tuple(
+            Rule(
+                r["family"],
+                enabled=r["enabled"],
+                hard=r["hard"],
+                weight=r["weight"],
+                params=dict(r["params"]),
+            )
+            for r in data["rules"]
+        ),
+    )
