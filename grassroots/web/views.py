@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -22,7 +25,7 @@ from grassroots.territory.models import CareTag
 from grassroots.territory.services import resident_reveal
 from grassroots.workforce import selectors as workforce
 
-from . import access
+from . import access, login_guard
 from .forms import HouseholdFilterForm, OfficerFilterForm, RevealForm
 from .selectors import audit_head_get
 
@@ -216,3 +219,29 @@ def audit_verify_view(request: HttpRequest) -> HttpResponse:
     access.require(access.may_verify_audit(actor))
     result = audit_verify() if request.method == "POST" else None
     return render(request, "web/audit/verify.html", {"audit_head": audit_head_get(), "result": result})
+
+
+class LoginView(auth_views.LoginView):
+    """The sign-in page, refusing attempts (429) once an account or an address has failed too often."""
+
+    template_name = "web/login.html"
+    redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        wait = login_guard.seconds_locked(request, request.POST.get("username", ""))
+        if not wait:
+            return super().post(request, *args, **kwargs)
+        minutes = max(1, round(wait / 60))
+        context = self.get_context_data(form=AuthenticationForm(request))
+        context["locked_message"] = ngettext(
+            "Too many failed sign-in attempts. Try again in %(minutes)d minute.",
+            "Too many failed sign-in attempts. Try again in %(minutes)d minutes.",
+            minutes,
+        ) % {"minutes": minutes}
+        response = self.render_to_response(context, status=429)
+        response["Retry-After"] = str(wait)
+        return response
+
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
+        login_guard.record_failure(self.request, self.request.POST.get("username", ""))
+        return super().form_invalid(form)

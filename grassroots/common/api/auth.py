@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 
@@ -43,4 +48,17 @@ class TokenObtainView(ObtainAuthToken):
         auth=[],
     )
     def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+        # The shared sign-in guard of the login page: failures per account and per address, across processes.
+        from grassroots.web import login_guard
+
+        data = request.data if isinstance(request.data, Mapping) else {}
+        username = str(data.get("username", ""))
+        wait = login_guard.seconds_locked(request, username)
+        if wait:
+            raise Throttled(wait=wait)
+        serializer = self.get_serializer(data=data)
+        if not serializer.is_valid():
+            login_guard.record_failure(request, username)
+            raise ValidationError(serializer.errors)
+        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key})

@@ -8,6 +8,7 @@ from rest_framework.exceptions import ValidationError
 from grassroots.common.api.errors import exception_handler
 from grassroots.common.api.testing import assert_error
 from grassroots.common.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from grassroots.common.testing import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -117,10 +118,14 @@ def test_throttled_answer_in_the_error_shape(world):
     client = APIClient()
     statuses = [
         client.post("/api/auth/token/", {"username": "admin", "password": "x"}, format="json").status_code
-        for _ in range(11)
+        for _ in range(6)
     ]
-    assert statuses == [400] * 10 + [429]
-    assert_error(client.post("/api/auth/token/", {}, format="json"), 429, "throttled")
+    assert statuses == [400] * 5 + [429]  # the account's failures (LOGIN_FAILURE_LIMITS)
+    response = client.post("/api/auth/token/", {"username": "admin", "password": PASSWORD}, format="json")
+    assert_error(response, 429, "throttled")  # refused before the password is checked
+    assert int(response.headers["Retry-After"]) > 0
+    statuses = [client.post("/api/auth/token/", {}, format="json").status_code for _ in range(5)]
+    assert statuses[-1] == 429  # the address's request rate (10 a minute)
     cache.clear()
 
 
