@@ -4,7 +4,7 @@ writes through the services (versions, idempotent visits, all-or-nothing bulk), 
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from grassroots.casework.models import Request
-from grassroots.common.api.testing import assert_error, page_items
+from grassroots.common.api.testing import assert_documented, assert_error, page_items
 from grassroots.common.models import AuditEntry
 from grassroots.outreach import coverage as cov
 from grassroots.outreach.events import EventInput, event_create
@@ -46,7 +46,8 @@ def linked(world, rules):
             household=w.household_a1, visited_at=timezone.now() - timedelta(days=40), summary="走访"
         ),
     )
-    begins = timezone.now() - timedelta(hours=5)
+    # today in the local calendar at any hour of the run (UTC and local dates differ for part of the day)
+    begins = timezone.make_aware(datetime.combine(TODAY(), time(0, 30)))
     w.event = event_create(
         actor=w.user_officer_a1,
         data=EventInput(
@@ -399,7 +400,9 @@ def test_due_coverage_attention_and_day(linked, api):
     assert mine["count"] == 2
     assert_error(api(w.user_officer_b).get("/api/outreach/due/?officer=A001"), 404)
     assert api(w.user_officer_b).get("/api/outreach/due/").json()["count"] == 0
-    coverage = leader.get("/api/outreach/coverage/?group=village").json()
+    response = leader.get("/api/outreach/coverage/?group=village")
+    assert_documented(response, "/api/outreach/coverage/")
+    coverage = response.json()
     assert coverage["source"] == "visits" and coverage["total"]["assigned"] == 2
     assert coverage["rows"] == [
         {
@@ -415,7 +418,9 @@ def test_due_coverage_attention_and_day(linked, api):
         }
     ]
     cov.duties_generate()
-    generated = leader.get("/api/outreach/coverage/?group=village").json()
+    response = leader.get("/api/outreach/coverage/?group=village")
+    assert_documented(response, "/api/outreach/coverage/")
+    generated = response.json()
     assert generated["source"] == "generated" and generated["rows"] == coverage["rows"]
     assert leader.get("/api/outreach/coverage/?group=village&live=true").json()["source"] == "visits"
     assert_error(leader.get("/api/outreach/coverage/?group=street"), 400, field="group")
@@ -423,7 +428,9 @@ def test_due_coverage_attention_and_day(linked, api):
     assert [a["household"]["number"] for a in attention] == ["H-A1-0001"]
     assert attention[0]["codes"] == ["not_visited"] and "30" in attention[0]["reasons"][0]
     assert attention[0]["care_tags"] == ["dibao"]
-    day = api(w.user_officer_a1).get("/api/outreach/day/").json()
+    response = api(w.user_officer_a1).get("/api/outreach/day/")
+    assert_documented(response, "/api/outreach/day/")
+    day = response.json()
     assert day["officer"]["staff_number"] == "A001" and day["route_method"] == "village"
     assert [s["liaison"] for s in day["stops"]] == [w.l_household.pk, w.l_org.pk] or [
         s["liaison"] for s in day["stops"]
