@@ -28,6 +28,7 @@ from .models import (
     RuleTarget,
     Visit,
 )
+from .models_duty import CoverageCount, VisitDuty
 
 HISTORY_DAYS = 400  # liaisons start this long before the reference date; visits cover the last year
 VISIT_KEPT = 0.88  # share of due visits that were made (the rest leave gaps and overdue liaisons)
@@ -424,14 +425,20 @@ STEPS = [DemoStep("outreach.outreach", "liaisons, visits and outreach events", s
 
 
 def reset(manifest: DemoManifest) -> dict[str, int]:
-    removed = {"visits": 0, "liaisons": 0, "events": 0}
+    removed = {"visits": 0, "liaisons": 0, "events": 0, "duties": 0, "coverage_counts": 0}
     counties = list(Region.objects.filter(code__in=manifest.county_codes).values_list("id", flat=True))
     visits = Visit.objects.filter(county_id__in=counties)
     events = OutreachEvent.objects.filter(county_id__in=counties)
+    liaisons = Liaison.objects.filter(county_id__in=counties)
     Photo.objects.filter(Q(visit__in=visits) | Q(event__in=events)).delete()
     raw_delete(Visit.requests.through.objects.filter(visit__in=visits))
     removed["visits"] = raw_delete(visits)
-    removed["liaisons"] = raw_delete(Liaison.objects.filter(county_id__in=counties))
+    # The generated due lists point at their liaisons (and count their officers and places): they go first.
+    removed["duties"] = raw_delete(
+        VisitDuty.objects.filter(Q(county_id__in=counties) | Q(liaison__in=liaisons))
+    )
+    removed["coverage_counts"] = raw_delete(CoverageCount.objects.filter(county_id__in=counties))
+    removed["liaisons"] = raw_delete(liaisons)
     raw_delete(OutreachEvent.officers.through.objects.filter(outreachevent__in=events))
     raw_delete(OutreachEvent.requests.through.objects.filter(outreachevent__in=events))
     removed["events"] = raw_delete(events)
