@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from grassroots.common.api.schema import DETAIL_ERRORS, READ_ERRORS, error_responses
 from grassroots.common.api.views import ScopedViewSet
 from grassroots.common.errors import NotFound
+from grassroots.common.scoping import get_visible_or_404
 
 from .. import escalation, follow_up, matters, selectors, services
 from ..models import ClockAlert, Request, RequestEvent, RequestUnit
@@ -203,10 +204,10 @@ class ClockAlertViewSet(mixins.ListModelMixin, ScopedViewSet):
         return selectors.leader_queue(actor=self.actor)["escalations"]
 
     def select_one(self, pk: Any) -> ClockAlert:
-        alert = ClockAlert.objects.filter(pk=pk, request__in=Request.objects.visible_to(self.actor)).first()
-        if alert is None:
-            raise NotFound()
-        return alert
+        # A malformed id (``false``, ``1.5``) is a missing alert, as an alert out of scope is.
+        return get_visible_or_404(
+            ClockAlert.objects.filter(request__in=Request.objects.visible_to(self.actor)), pk=pk
+        )
 
     @extend_schema(
         summary="Acknowledge an alert",

@@ -192,3 +192,54 @@ def test_list_query_count_does_not_grow(world, api):
         response = client.get("/api/requests/")
     assert response.json()["count"] == 6
     assert len(many.captured_queries) == len(one.captured_queries) <= 12
+
+
+BAD_IDS = ["false", "1.5", "abc", "-1", "0x10", "99999999999999999999"]
+DETAIL_ACTIONS = [
+    ("get", "/api/requests/{id}/"),
+    ("post", "/api/requests/{id}/follow-ups/"),
+    ("post", "/api/requests/{id}/link/"),
+    ("post", "/api/requests/{id}/transitions/"),
+    ("post", "/api/requests/{id}/categorise/"),
+    ("get", "/api/requests/{id}/agreement/"),
+    ("post", "/api/requests/{id}/agreement/"),
+    ("post", "/api/requests/{id}/agreement/confirmation/"),
+    ("post", "/api/requests/{id}/litigation/"),
+    ("get", "/api/requests/{id}/parties/"),
+    ("post", "/api/requests/{id}/parties/"),
+    ("get", "/api/requests/{id}/mediation-sessions/"),
+    ("post", "/api/requests/{id}/mediation-sessions/"),
+    ("post", "/api/clock-alerts/{id}/acknowledge/"),
+]
+
+
+@pytest.mark.parametrize("bad", BAD_IDS)
+def test_a_malformed_id_in_the_path_is_not_found_on_every_detail_action(world, api, bad):
+    client = api(world.admin)
+    for method, path in DETAIL_ACTIONS:
+        response = getattr(client, method)(path.format(id=bad), {}, format="json")
+        assert response.status_code == 404, (method, path, bad, response.content)
+        assert response.json()["error"]["code"] == "not_found"
+
+
+def test_malformed_ids_in_the_body_are_refused_or_not_found(world, api):
+    rid = register(api, world.user_officer_a1)["id"]
+    client = api(world.admin)
+    huge = 10**20
+    link = client.post(f"/api/requests/{rid}/link/", {"matter": huge, "reason": "同一事项"}, format="json")
+    assert link.status_code in (400, 404), link.content
+    link = client.post(f"/api/requests/{rid}/link/", {"matter": "false", "reason": "x"}, format="json")
+    assert_error(link, 400, "validation_failed", "matter")
+    session = client.post(
+        f"/api/requests/{rid}/mediation-sessions/",
+        {
+            "at": "2025-06-01T10:00:00+08:00",
+            "place": "调解室",
+            "mediators": [huge],
+            "parties_present": [huge],
+        },
+        format="json",
+    )
+    assert session.status_code in (400, 404, 409), session.content
+    suggest = client.post("/api/routing/suggest/", {"request": huge}, format="json")
+    assert suggest.status_code in (400, 404), suggest.content
