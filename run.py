@@ -168,6 +168,42 @@ def cmd_demo(args: argparse.Namespace) -> None:
     )
 
 
+def dependency_audit(env: dict[str, str]) -> None:
+    """pip-audit over the installed environment: known vulnerabilities fail the run. pip-audit reports "no known
+    vulnerabilities" even when no vulnerability service could be reached and nothing was checked, so the
+    packages actually audited are counted and a run that audited none says so (and fails when
+    DEPENDENCY_AUDIT_REQUIRED=true)."""
+    say("check: dependency audit (pip-audit)")
+    result = subprocess.run(
+        [str(BIN / "pip-audit"), "--local", "--format", "json", "--progress-spinner", "off"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    try:
+        dependencies = json.loads(result.stdout)["dependencies"]
+    except (ValueError, KeyError):
+        dependencies = []
+    audited = [d for d in dependencies if "vulns" in d]
+    vulnerable = [d for d in audited if d["vulns"]]
+    for dependency in vulnerable:
+        ids = ", ".join(v["id"] for v in dependency["vulns"])
+        print(f"  {dependency['name']} {dependency['version']}: {ids}", flush=True)
+    if vulnerable:
+        sys.exit(f"dependency audit: {len(vulnerable)} installed packages have known vulnerabilities")
+    if audited:
+        print(f"dependency audit: {len(audited)} packages audited, no known vulnerabilities", flush=True)
+        return
+    reason = next(
+        (d["skip_reason"] for d in dependencies if "skip_reason" in d), result.stderr.strip()[-300:]
+    )
+    message = f"dependency audit NOT DONE: no vulnerability service answered ({reason or 'no output'})"
+    if os.environ.get("DEPENDENCY_AUDIT_REQUIRED", "").lower() == "true":
+        sys.exit(message)
+    print(message, flush=True)
+
+
 def cmd_test(args: argparse.Namespace) -> None:
     ensure_venv("dev")
     ensure_assets()
@@ -184,6 +220,7 @@ def cmd_test(args: argparse.Namespace) -> None:
     for name, cmd in checks:
         say(f"check: {name}")
         run(cmd, env)
+    dependency_audit(env)
     databases = ["sqlite"]
     if args.db == "both" or (args.db is None and os.environ.get("CI", "").lower() == "true"):
         databases.append("postgres")
