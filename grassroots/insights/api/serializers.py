@@ -7,7 +7,7 @@ from rest_framework import serializers
 from grassroots.casework.models import Request
 
 from ..digests import warning_reason
-from ..models import EarlyWarning
+from ..models import EarlyWarning, WarningKind, WarningStatus
 
 
 class FilterSerializer(serializers.Serializer):
@@ -204,8 +204,8 @@ class WarningSerializer(serializers.ModelSerializer):
 
 
 class WarningFilterSerializer(serializers.Serializer):
-    status = serializers.CharField(required=False)
-    kind = serializers.CharField(required=False)
+    status = serializers.ChoiceField(WarningStatus.choices, required=False)
+    kind = serializers.ChoiceField(WarningKind.choices, required=False)
 
 
 class WarningStepSerializer(serializers.Serializer):

@@ -67,6 +67,7 @@ class DrillView(GenericAPIView):
 
 class HotspotView(GenericAPIView):
     serializer_class = s.TopicSerializer
+    pagination_class = None  # at most 30 topics: one list, never pages
 
     @extend_schema(
         summary="Hotspot topics of the period's requests",
@@ -97,7 +98,7 @@ class HotspotView(GenericAPIView):
     list=extend_schema(
         summary="Early warnings in scope",
         parameters=[s.WarningFilterSerializer],
-        responses={200: s.WarningSerializer(many=True), **error_responses(*READ_ERRORS)},
+        responses={200: s.WarningSerializer(many=True), **error_responses(400, *READ_ERRORS)},
     ),
     retrieve=extend_schema(
         summary="One warning", responses={200: s.WarningSerializer, **error_responses(*DETAIL_ERRORS)}

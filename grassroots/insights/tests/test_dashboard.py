@@ -11,6 +11,7 @@ from statsmodels.stats.proportion import proportion_confint
 from grassroots.casework.models import Request
 from grassroots.casework.services import request_transition
 from grassroots.casework.workflow import Action
+from grassroots.common.api.testing import assert_documented
 from grassroots.common.errors import ValidationFailed
 from grassroots.insights import figures, selectors
 from grassroots.insights.figures import BREAKDOWNS, MEASURES, TABLE_MEASURES
@@ -265,7 +266,12 @@ def test_out_of_scope_filters_answer_404_like_missing(world, cases, client, api)
 
 def test_api_dashboard_and_drill_agree(world, cases, api, django_assert_max_num_queries):
     client = api(world.user_leader_a)
-    data = client.get("/api/insights/dashboard/").json()
+    response = client.get("/api/insights/dashboard/")
+    assert_documented(response, "/api/insights/dashboard/")
+    data = response.json()
+    hotspots = client.get("/api/insights/hotspots/")
+    assert_documented(hotspots, "/api/insights/hotspots/")  # at most 30 topics, one list
+    assert isinstance(hotspots.json(), list)
     assert data["counts"]["total"] == 4
     rate = next(r for r in data["rates"] if r["code"] == "response")
     assert (rate["numerator"], rate["denominator"]) == (4, 4) and rate["low"] < 0.75 < rate["high"]

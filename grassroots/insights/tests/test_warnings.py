@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from grassroots.casework.models import Party, Request
+from grassroots.common.api.testing import assert_documented, assert_error
 from grassroots.common.errors import Conflict, ValidationFailed
 from grassroots.common.models import AuditEntry
 from grassroots.insights import danger, scan, selectors
@@ -74,6 +75,13 @@ def test_warnings_are_scoped(world, django_capture_on_commit_callbacks, api):
     assert selectors.warning_list(actor=world.user_leader_a).count() == 1
     assert selectors.warning_list(actor=world.user_officer_b).count() == 0
     assert api(world.user_officer_b).get(f"/api/warnings/{warning.pk}/").status_code == 404
+    listed = api(world.user_leader_a).get("/api/warnings/", {"status": "open", "kind": "danger"})
+    assert_documented(listed, "/api/warnings/")
+    assert [w["id"] for w in listed.json()["results"]] == [warning.pk]
+    for name in ("status", "kind"):  # an unknown filter value is named, not answered with an empty list
+        bad = api(world.user_leader_a).get("/api/warnings/", {name: "nope"})
+        assert_error(bad, 400, "validation_failed", name)
+        assert_documented(bad, "/api/warnings/")
     answer = api(world.user_leader_a).post(
         f"/api/warnings/{warning.pk}/acknowledge/", {"version": warning.version}
     )

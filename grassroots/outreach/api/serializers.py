@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from grassroots.casework.models import Kind, Request
@@ -487,6 +487,7 @@ class CoverageRowSerializer(serializers.Serializer):
     coverage_high = serializers.FloatField(allow_null=True, help_text="95 % Wilson interval, upper bound.")
 
 
+@extend_schema_serializer(many=False)  # one object, though served by a list action
 class OutreachCoverageSerializer(serializers.Serializer):
     as_of = serializers.DateField()
     group = serializers.CharField()
@@ -550,6 +551,7 @@ class StandingDutySerializer(serializers.Serializer):
     duties = serializers.CharField()
 
 
+@extend_schema_serializer(many=False)  # one object, though served by a list action
 class OfficerDaySerializer(serializers.Serializer):
     date = serializers.DateField()
     officer = OfficerRefSerializer(allow_null=True)
