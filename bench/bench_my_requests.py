@@ -2,7 +2,13 @@
 
 The data: a copy (``CREATE DATABASE … TEMPLATE``) of a database that already holds ``manage.py demo --scale
 city --seed 1`` (about 2M households, 5,000 officers, 600,000 requests a year), named by ``--source`` or
-``BENCH_CITY_DB``; without one, a fresh demo at ``--scale`` is generated into the copy. The copy is migrated
+``BENCH_CITY_DB``. Without one (the default), a synthetic city is written with COPY into a fresh database
+(``--scale synthetic``): 10 counties × 15 townships × 20 villages, a court and a filing centre per county, a
+tribunal and a service centre per township, 5,000 officers (one post each, the court presidents leaders of
+their county's subtree), and a year of requests (``--requests``, default 360,000; seasonal, skewed across
+villages) with their lead and assisting unit links (some reassigned: an inactive old lead), their assignee
+and linked duplicates (并单); about one in eight is still open. ``--scale tiny|county|city`` generates the
+demo instead. The copy is migrated
 (casework's own migrations, so new indexes are in place), analysed, measured and dropped; the source
 database is only read (copied). With ``--in-place`` the source itself is migrated (casework's migrations only)
 and measured, everything else the measurement writes (the officers' logins) being rolled back.
@@ -19,8 +25,8 @@ in the copy), several times each:
 It also prints ``EXPLAIN (ANALYZE, BUFFERS)`` of the page's two queries for the officer with the most open
 work, so the plans can be checked at this scale.
 
-    python bench/bench_my_requests.py [--source DB [--in-place]] [--officers 150] [--repeats 3] [--scale county]
-                                      [--keep]
+    python bench/bench_my_requests.py [--source DB [--in-place]] [--officers 150] [--repeats 3]
+                                      [--scale synthetic|tiny|county|city] [--requests 360000] [--keep]
 """
 
 from __future__ import annotations
@@ -78,7 +84,206 @@ def _percentile(values: list[float], share: float) -> float:
 # -------------------------------------------------------------------------------------------- child
 
 
-def _child_prepare(scale: str, generate: bool) -> dict[str, Any]:
+def _synthesise(requests_per_year: int, officers_n: int = 5000) -> dict[str, int]:  # noqa: C901 - one script
+    """Write the synthetic city with COPY (see the module doc); returns the row counts."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+
+    from grassroots.casework.models import Request, RequestUnit
+    from grassroots.common.demo import DemoContext
+    from grassroots.territory.models import Region
+    from grassroots.workforce.models import Assignment, Officer, Post, Unit
+
+    class _Writer:
+        vendor = connection.vendor
+
+    def insert(model: Any, fields: list[str], rows: list[tuple]) -> int:
+        total = 0
+        for start in range(0, len(rows), 100_000):
+            total += DemoContext.insert_rows(_Writer(), model, fields, rows[start : start + 100_000])
+        return total
+
+    rng = random.Random(5)
+    now = datetime.now(UTC).replace(microsecond=0)
+    counties, townships, villages_per = 10, 15, 20
+    with transaction.atomic():
+        regions = [
+            (1, "980000", "省", 1, None, "980000/", False),
+            (2, "980100", "市", 2, 1, "980000/980100/", False),
+        ]
+        county_ids, towns, villages = [], [], []
+        next_id = 10
+        for c in range(counties):
+            code = f"9801{c + 1:02d}"
+            county_id, next_id = next_id, next_id + 1
+            cpath = f"980000/980100/{code}/"
+            regions.append((county_id, code, f"县{c}", 3, 2, cpath, False))
+            county_ids.append(county_id)
+            for t in range(townships):
+                tcode = f"{code}{t + 100:03d}"
+                town_id, next_id = next_id, next_id + 1
+                regions.append((town_id, tcode, f"镇{c}-{t}", 4, county_id, f"{cpath}{tcode}/", False))
+                towns.append((town_id, county_id, c, t))
+                for v in range(villages_per):
+                    vcode = f"{tcode}{v + 1:03d}"
+                    regions.append(
+                        (next_id, vcode, f"村{c}-{t}-{v}", 5, town_id, f"{cpath}{tcode}/{vcode}/", False)
+                    )
+                    villages.append((next_id, town_id, county_id))
+                    next_id += 1
+        insert(Region, ["id", "code", "name", "level", "parent_id", "path", "is_urban"], regions)
+        units, posts = [], []
+        court, filing, town_units = {}, {}, {}
+        for c, county_id in enumerate(county_ids):
+            uid = len(units) + 1
+            court[county_id] = uid
+            units.append((uid, f"C{c}", f"县{c}法院", "court", None, f"C{c}/", county_id, True))
+            filing[county_id] = uid + 1
+            units.append(
+                (
+                    uid + 1,
+                    f"C{c}-LA",
+                    f"县{c}诉讼服务中心",
+                    "filing_centre",
+                    uid,
+                    f"C{c}/LA/",
+                    county_id,
+                    True,
+                )
+            )
+        for town_id, county_id, c, t in towns:
+            uid = len(units) + 1
+            units.append(
+                (uid, f"T{c}-{t}", f"法庭{c}-{t}", "tribunal", court[county_id], f"C{c}/T{t}/", town_id, True)
+            )
+            units.append(
+                (
+                    uid + 1,
+                    f"G{c}-{t}",
+                    f"镇{c}-{t}综治中心",
+                    "service_centre",
+                    None,
+                    f"G{c}-{t}/",
+                    town_id,
+                    True,
+                )
+            )
+            town_units[town_id] = (uid, uid + 1)
+        insert(Unit, ["id", "code", "name", "kind", "parent_id", "path", "region_id", "is_active"], units)
+        for uid, code, *_rest in units:
+            posts.append(
+                (
+                    uid,
+                    uid,
+                    f"{code}-P",
+                    "岗位",
+                    True,
+                    code.startswith("C") and "-" not in code,
+                    1,
+                    0,
+                    9999,
+                    True,
+                )
+            )
+        insert(Post, ["id", "unit_id", "code", "name", "is_front_line", "is_leadership", "difficulty_weight",
+                      "min_staff", "max_staff", "is_active"], posts)  # fmt: skip
+        # Officers: the court presidents lead their county; the others are spread over the units, more in the
+        # townships' tribunals and centres than in the county offices.
+        unit_ids = [u[0] for u in units]
+        weights = [1 if u[3] == "court" else 3 if u[1].endswith("-LA") else 8 for u in units]
+        leader_units = list(court.values())
+        officer_unit = leader_units + rng.choices(unit_ids, weights=weights, k=officers_n - len(leader_units))
+        users, officers, assignments = [], [], []
+        joined = now - timedelta(days=400)
+        for i, uid in enumerate(officer_unit):
+            oid = i + 1
+            role = "leader" if i < len(leader_units) else "officer"
+            users.append((oid, "!", f"o{oid}", "", "", "", False, False, True, joined, role))
+            officers.append(
+                (oid, oid, f"S{oid:06d}", f"干部{oid}", "", date(2015, 1, 1), "", "[]", "", True, 1)
+            )
+            assignments.append((oid, uid, date(2020, 1, 1), None, "actual", ""))
+        insert(get_user_model(), ["id", "password", "username", "first_name", "last_name", "email",
+                                  "is_superuser", "is_staff", "is_active", "date_joined", "role"], users)  # fmt: skip
+        insert(Officer, ["id", "user_id", "staff_number", "name", "gender", "hire_date", "title", "skills",
+                         "work_phone", "is_active", "version"], officers)  # fmt: skip
+        insert(Assignment, ["officer_id", "post_id", "start", "end", "kind", "note"], assignments)
+        by_unit: dict[int, list[int]] = {}
+        for oid, uid in enumerate(officer_unit, start=1):
+            by_unit.setdefault(uid, []).append(oid)
+        # Requests over a year, with their unit links.
+        names, defaults = [], []
+        for f in Request._meta.concrete_fields:
+            names.append(f.attname)
+            defaults.append(None if f.null else f.get_default())
+        index = {n: i for i, n in enumerate(names)}
+        village_weights = [rng.lognormvariate(0, 0.6) for _ in villages]
+        chosen = rng.choices(villages, weights=village_weights, k=requests_per_year)
+        rows, links = [], []
+        roots: list[int] = []
+        open_count = 0
+        for pk, (vid, town_id, county_id) in enumerate(chosen, start=1):
+            created = now - timedelta(seconds=rng.randrange(365 * 86_400))
+            age = (now - created).days
+            roll = rng.random()
+            if age < 3 and roll < 0.5:
+                status = "registered"
+            elif age < 25 and roll < 0.6:
+                status = rng.choice(("accepted", "assigned", "in_progress", "in_progress", "reopened"))
+            elif age < 45 and roll < 0.3:
+                status = rng.choice(("resolved", "follow_up"))
+            elif roll < 0.03:
+                status = rng.choice(("rejected", "redirected"))
+            elif roll < 0.035:
+                status = rng.choice(("in_progress", "assigned"))  # old and still open: overdue
+            else:
+                status = "closed"
+            open_count += status in OPEN
+            tribunal, centre = town_units[town_id]
+            lead = tribunal if rng.random() < 0.35 else centre
+            if rng.random() < 0.05:
+                lead = filing[county_id]
+            handled = status not in ("registered", "accepted", "rejected", "redirected")
+            assignee = rng.choice(by_unit[lead]) if handled and by_unit.get(lead) else None
+            matter = None
+            if roots and status in ("registered", "accepted") and rng.random() < 0.04:
+                matter = roots[-rng.randrange(1, min(len(roots), 300) + 1)]
+            row = list(defaults)
+            due = created + timedelta(days=rng.choice((3, 5, 7, 15, 30)))
+            for name, value in (
+                ("id", pk), ("tracking_code", f"S{pk:09d}"), ("kind", "help"), ("channel", "hotline"),
+                ("title", f"诉求{pk}"), ("description", "诉求内容"), ("region_id", vid), ("county_id", county_id),
+                ("status", status), ("is_paused", False), ("due_at", due), ("matter_id", matter),
+                ("assignee_id", assignee), ("created_at", created), ("updated_at", created),
+                ("deadline_amount", 5), ("deadline_unit", "calendar_days"), ("urgency", "normal"), ("risk", "blue"),
+            ):  # fmt: skip
+                if name in index:
+                    row[index[name]] = value
+            rows.append(tuple(row))
+            if matter is None:
+                roots.append(pk)
+            if handled:
+                at = created + timedelta(hours=3)
+                if rng.random() < 0.08:  # returned and reassigned: the first lead link is kept, inactive
+                    links.append((pk, centre if lead != centre else tribunal, "lead", False, at))
+                links.append((pk, lead, "lead", True, at))
+                if rng.random() < 0.15:
+                    links.append((pk, centre if lead != centre else tribunal, "assist", True, at))
+        requests = insert(Request, names, rows)
+        links_n = insert(RequestUnit, ["request_id", "unit_id", "role", "is_active", "assigned_at"], links)
+        with connection.cursor() as cursor:
+            for model in (get_user_model(), Officer, Unit, Post, Region, Request):
+                table = model._meta.db_table
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+                )  # noqa: S608
+    return {"requests": requests, "open": open_count, "unit_links": links_n, "officers": officers_n,
+            "units": len(units), "villages": len(villages)}  # fmt: skip
+
+
+def _child_prepare(scale: str, generate: bool, requests: int = 360_000) -> dict[str, Any]:
     import django
 
     django.setup()
@@ -86,7 +291,11 @@ def _child_prepare(scale: str, generate: bool) -> dict[str, Any]:
     from django.db import connection
 
     started = time.perf_counter()
-    if generate:
+    synthetic: dict[str, int] = {}
+    if generate and scale == "synthetic":
+        call_command("migrate", verbosity=0)
+        synthetic = _synthesise(requests)
+    elif generate:
         call_command("migrate", verbosity=0)
         call_command("demo", scale=scale, seed=1, verbosity=0)
     else:
@@ -95,7 +304,7 @@ def _child_prepare(scale: str, generate: bool) -> dict[str, Any]:
     call_command("collectstatic", interactive=False, verbosity=0)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE casework_request, casework_requestunit, workforce_unit, workforce_officer")
-    return {"prepare_seconds": round(time.perf_counter() - started, 1)}
+    return {"prepare_seconds": round(time.perf_counter() - started, 1), "synthetic": synthetic}
 
 
 def _sample_officers(count: int, seed: int) -> tuple[list[Any], list[Any]]:
@@ -258,8 +467,9 @@ def _child(env: dict[str, str], *args: str) -> dict[str, Any]:
 def measure(
     officers: int = 150,
     repeats: int = 3,
-    scale: str = "county",
+    scale: str = "synthetic",
     source: str = "",
+    requests: int = 360_000,
     pg_server: str = PG_SERVER,
     keep: bool = False,
     in_place: bool = False,
@@ -287,12 +497,15 @@ def measure(
         _pg_admin(f"CREATE DATABASE {COPY_DB}", pg_server)
     env = _env(f"{pg_server}/{COPY_DB}")
     try:
-        prepared = _child(env, "prepare", scale, "no" if use_city else "yes")
+        prepared = _child(env, "prepare", scale, "no" if use_city else "yes", str(requests))
         data = _child(env, "measure", str(officers), str(repeats), plans)
     finally:
         if not keep:
             _pg_admin(f"DROP DATABASE IF EXISTS {COPY_DB}", pg_server)
-    data.update(prepared, data_scale="city (copy of the city demo)" if use_city else scale)
+    if use_city:
+        data.update(prepared, data_scale="city (copy of the city demo)")
+    else:
+        data.update(prepared, data_scale="city (synthetic, COPY)" if scale == "synthetic" else scale)
     return data
 
 
@@ -300,7 +513,8 @@ def run(options: Any) -> list[dict[str, Any]]:
     data = measure(
         officers=int(_option(options, "officers", 150)),
         repeats=int(_option(options, "repeats", 3)),
-        scale=_option(options, "scale", "county") or "county",
+        scale=_option(options, "scale", "synthetic") or "synthetic",
+        requests=int(_option(options, "requests", 360_000)),
         source=_option(options, "source", "") or os.environ.get("BENCH_CITY_DB", ""),
         pg_server=_option(options, "pg_server", PG_SERVER),
         keep=bool(_option(options, "keep", False)),
@@ -350,7 +564,12 @@ def main() -> None:
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--officers", type=int, default=150)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--scale", default="county", help="demo scale when the shared city data is absent")
+    parser.add_argument(
+        "--scale",
+        default="synthetic",
+        help="without --source: synthetic (a city written with COPY) or a demo scale (tiny, county, city)",
+    )
+    parser.add_argument("--requests", type=int, default=360_000, help="requests of the synthetic city")
     parser.add_argument(
         "--source",
         default=os.environ.get("BENCH_CITY_DB", ""),
@@ -364,7 +583,7 @@ def main() -> None:
         sys.path.insert(0, str(ROOT))
         what, *rest = args.child
         if what == "prepare":
-            print(json.dumps(_child_prepare(rest[0], rest[1] == "yes")))
+            print(json.dumps(_child_prepare(rest[0], rest[1] == "yes", int(rest[2]) if len(rest) > 2 else 0)))
         else:
             print(json.dumps(_child_measure(int(rest[0]), int(rest[1]), rest[2]), default=str))
         return
