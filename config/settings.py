@@ -238,6 +238,7 @@ SPECTACULAR_SETTINGS = {
         "LiaisonKindEnum": "grassroots.outreach.models.LiaisonKind",
         "VisitModeEnum": "grassroots.outreach.models.VisitMode",
         "OrganizationKindEnum": "grassroots.territory.models.OrganizationKind",
+        "PlanningJobStatusEnum": "grassroots.planning.models.JobStatus",
     },
 }
 

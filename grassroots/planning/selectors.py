@@ -264,3 +264,33 @@ def roster_calendar(
     if week:
         weeks.append(week + [None] * (7 - len(week)))
     return weeks, first
+
+
+def own_roster_runs(*, actor: Actor | Any) -> list[RosterRun]:
+    """The latest finished run of each roster that gives the actor's officer a duty."""
+    officer = getattr(actor, "officer", None)
+    if officer is None:
+        return []
+    latest: dict[int, RosterRun] = {}
+    runs = (
+        RosterRun.objects.filter(status="done", assignments__officer=officer)
+        .select_related("definition")
+        .defer("problem_text", "report", "trace")
+        .distinct()
+        .order_by("definition_id", "-finished_at", "-id")
+    )
+    for run in runs:
+        latest.setdefault(run.definition_id, run)
+    return sorted(latest.values(), key=lambda r: r.definition.start_date, reverse=True)
+
+
+def own_duties(*, actor: Actor | Any) -> QuerySet[RosterAssignment]:
+    """The actor's own duties in the latest roster of each duty roster (an officer sees only these)."""
+    officer = getattr(actor, "officer", None)
+    if officer is None:
+        return RosterAssignment.objects.none()
+    return (
+        RosterAssignment.objects.filter(run__in=own_roster_runs(actor=actor), officer=officer)
+        .select_related("duty", "officer", "run__definition")
+        .order_by("date", "duty__code")
+    )

@@ -36,7 +36,6 @@ from .models import (
     PeriodKind,
     PlanResult,
     PlanRun,
-    RosterAssignment,
     RosterRun,
 )
 from .presentation import PARAMETER_LABELS, family_label, reason_text
@@ -912,36 +911,13 @@ def roster_run_ics(request: HttpRequest, pk: int) -> HttpResponse:
 # -- an officer's own duties -------------------------------------------------------------------------------
 
 
-def _own_runs(actor: Actor) -> list[RosterRun]:
-    """The latest finished run of each roster the officer is a member of."""
-    latest: dict[int, RosterRun] = {}
-    runs = (
-        RosterRun.objects.filter(
-            status=JobStatus.DONE,
-            definition__members__officer=actor.officer,
-            assignments__officer=actor.officer,
-        )
-        .select_related("definition")
-        .defer("problem_text", "report", "trace")
-        .distinct()
-        .order_by("definition_id", "-finished_at", "-id")
-    )
-    for run in runs:
-        latest.setdefault(run.definition_id, run)
-    return sorted(latest.values(), key=lambda r: r.definition.start_date, reverse=True)
-
-
 @login_required
 def my_duties(request: HttpRequest) -> HttpResponse:
     actor = actor_for(request.user)
     if actor.officer is None:
         raise Http404
-    runs = _own_runs(actor)
-    duties = (
-        RosterAssignment.objects.filter(run__in=runs, officer=actor.officer)
-        .select_related("duty", "run__definition")
-        .order_by("date", "duty__code")
-    )
+    runs = selectors.own_roster_runs(actor=actor)
+    duties = selectors.own_duties(actor=actor)
     return render(request, "planning/my_duties.html", {"runs": runs, "duties": duties})
 
 
