@@ -115,9 +115,18 @@ def _child_fingerprint() -> dict[str, Any]:
     from django.db import connection
 
     from grassroots.common.models import AuditEntry, AuditHead
+    from grassroots.planning.models import RosterAssignment
     from grassroots.territory.models import Household, ImportJob, Resident
 
-    models = [Household, Household.care_tags.through, Resident, ImportJob, AuditEntry, AuditHead]
+    models = [
+        Household,
+        Household.care_tags.through,
+        Resident,
+        ImportJob,
+        RosterAssignment,
+        AuditEntry,
+        AuditHead,
+    ]
     found = {}
     with connection.cursor() as cursor:
         for model in models:
@@ -127,6 +136,102 @@ def _child_fingerprint() -> dict[str, Any]:
             )
             found[model._meta.db_table] = list(cursor.fetchone())
     return found
+
+
+def _child_roster_prepare(members: str) -> dict[str, Any]:
+    """A four-week duty roster of court A with ``members`` officers, three duties and requests, and a run of
+    it queued for ``manage.py planning_worker`` (long enough to be killed while it solves)."""
+    import django
+
+    django.setup()
+    from datetime import date, timedelta
+
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    from grassroots.planning.services import (
+        DutyInput,
+        MemberInput,
+        cover_save,
+        duty_type_save,
+        member_save,
+        request_save,
+        roster_create,
+        roster_run_create,
+    )
+    from grassroots.workforce.models import Officer, Unit
+    from grassroots.workforce.services import officer_create
+
+    settings.PLANNING_JOB_MODE = "worker"  # queued only: the worker process started by the benchmark runs it
+    users = get_user_model().objects
+    admin, leader = users.get(username="admin"), users.get(username="leader_a")
+    rng = random.Random(5)
+    for i in range(int(members)):
+        officer_create(actor=admin, staff_number=f"R{i:03d}", name=f"值班干警{i}", hire_date=date(2015, 1, 1))
+    start = date(2027, 1, 4)
+    roster = roster_create(
+        actor=leader, name="故障测试值班", unit=Unit.objects.get(code="CA"), start_date=start, days=28
+    )
+    window = duty_type_save(
+        actor=leader, roster=roster, data=DutyInput("W", "立案窗口", 480, kind="filing_window")
+    )
+    reception = duty_type_save(
+        actor=leader, roster=roster, data=DutyInput("R", "院长接待日", 240, kind="reception")
+    )
+    night = duty_type_save(
+        actor=leader, roster=roster, data=DutyInput("N", "夜间值班", 600, forbidden_next=["W"])
+    )
+    saved = []
+    for officer in Officer.objects.filter(staff_number__startswith="R").order_by("staff_number"):
+        saved.append(
+            member_save(
+                actor=leader,
+                roster=roster,
+                officer=officer,
+                data=MemberInput(
+                    max_total_minutes=480 * 12, max_consecutive_shifts=4, max_weekends=2, max_shifts={"N": 4}
+                ),
+            )
+        )
+    cover_save(actor=leader, roster=roster, duty=window, days="working_days", minimum=3, preferred=5)
+    cover_save(actor=leader, roster=roster, duty=night, days="every_day", minimum=1, preferred=2)
+    cover_save(actor=leader, roster=roster, duty=reception, days="working_days", minimum=1, preferred=1)
+    duties = [window, reception, night]
+    for member in saved:
+        for _ in range(4):
+            day = start + timedelta(days=rng.randrange(28))
+            try:
+                request_save(
+                    actor=leader,
+                    member=member,
+                    on_date=day,
+                    duty=rng.choice(duties),
+                    on=rng.random() < 0.5,
+                    weight=rng.randint(1, 5),
+                )
+            except Exception:  # noqa: S112 - a second request for the same day and duty: skip it
+                continue
+    run = roster_run_create(actor=leader, roster=roster, time_limit=60)
+    return {"run": run.pk}
+
+
+def _child_roster_state(run_pk: str) -> dict[str, Any]:
+    import django
+
+    django.setup()
+    from grassroots.common.models import AuditEntry
+    from grassroots.planning.models import RosterAssignment, RosterRun
+
+    run = RosterRun.objects.get(pk=int(run_pk))
+    return {
+        "status": run.status,
+        "attempts": run.attempts,
+        "heartbeat_at": run.heartbeat_at.timestamp() if run.heartbeat_at else None,
+        "assignments": RosterAssignment.objects.filter(run=run).count(),
+        "finish_audits": AuditEntry.objects.filter(
+            action="planning.roster_run.finish", object_id=str(run.pk)
+        ).count(),
+    }
 
 
 def _child_baseline() -> dict[str, Any]:
@@ -435,6 +540,65 @@ def _wait_backends_gone(env: dict[str, str]) -> None:
     raise RuntimeError("the killed import's backend is still connected after 30 s")
 
 
+# -------------------------------------------------------------------------------------------- the planning job
+
+
+def killed_plan_start(env: dict[str, str], members: int) -> dict[str, Any]:
+    """Queue a roster run, start ``planning_worker --once``, kill it (SIGKILL) while it solves, after its
+    heartbeat has been written; returns what was seen (the job is taken up again by ``killed_plan_finish``
+    once its heartbeat is stale)."""
+    run = _child(env, "roster-prepare", str(members))["run"]
+    before = _child(env, "fingerprint")
+    command = [sys.executable, "manage.py", "planning_worker", "--once", "-v", "2"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    started = time.perf_counter()
+    seen, killed_at = b"", None
+    while process.poll() is None:
+        chunk = os.read(process.stdout.fileno(), 4096)
+        if not chunk:
+            break
+        seen = (seen + chunk)[-4000:]
+        if b"%" in seen and killed_at is None:
+            time.sleep(3.0)  # solving: the heartbeat has been written at least once
+            if process.poll() is None:
+                process.kill()
+                killed_at = time.perf_counter() - started
+    process.wait()
+    _wait_backends_gone(env)
+    after = _child(env, "fingerprint")
+    state = _child(env, "roster-state", str(run))
+    return {
+        "run": run,
+        "killed_after_s": killed_at,
+        "finished_before_kill": killed_at is None,
+        "progress_at_kill": seen.decode(errors="replace").strip().splitlines()[-1:][0][-120:] if seen else "",
+        "unchanged": before == after,
+        "changed_tables": [t for t in before if before[t] != after[t]],
+        "rows_compared": sum(count for count, _md5 in before.values()),
+        "state_after_kill": state,
+    }
+
+
+def killed_plan_finish(env: dict[str, str], killed: dict[str, Any]) -> dict[str, Any]:
+    """Wait until the killed job's heartbeat is stale (JOB_STALE_AFTER, 90 s), then run the worker again."""
+    heartbeat = killed["state_after_kill"]["heartbeat_at"] or time.time()
+    time.sleep(max(0.0, heartbeat + 91 - time.time()))
+    command = [sys.executable, "manage.py", "planning_worker", "--once"]
+    started = time.perf_counter()
+    again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    state = _child(env, "roster-state", str(killed["run"]))
+    return {
+        **killed,
+        "rerun_ok": again.returncode == 0
+        and state["status"] == "done"
+        and state["assignments"] > 0
+        and state["finish_audits"] == 1,
+        "rerun_seconds": time.perf_counter() - started,
+        "rerun_output": (again.stdout + again.stderr).strip()[-300:],
+        "state_after_rerun": state,
+    }
+
+
 # -------------------------------------------------------------------------------------------- parent
 
 
@@ -446,36 +610,90 @@ def _child(env: dict[str, str], *args: str) -> dict[str, Any]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def planning_note() -> str:
-    command = ROOT / "grassroots" / "planning" / "management" / "commands" / "planning_worker.py"
-    if not command.exists():
-        return "Planning worker: not in the code base; a killed plan is not covered"
-    return "Planning worker: present, but a killed plan is not covered by this benchmark yet"
+def planning_worker_exists() -> bool:
+    return (ROOT / "grassroots" / "planning" / "management" / "commands" / "planning_worker.py").exists()
 
 
 def measure(
-    faults: int = 2, down: float = 10.0, threads: int = 6, households: int = 30000, bound: float = 5.0
+    faults: int = 2,
+    down: float = 10.0,
+    threads: int = 6,
+    households: int = 30000,
+    members: int = 24,
+    bound: float = 5.0,
+    parts: str = "restarts,import,plan",
 ) -> dict[str, Any]:
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     server_url = f"postgres://postgres@{HOST}:{PG_PORT}"
     database_url = f"{server_url}/{PG_DB}"
     env = intake._child_env(database_url, debug=False)
     env["DB_CONN_MAX_AGE"] = "600"
+    chosen = set(parts.split(","))
+    data: dict[str, Any] = {
+        "threads": threads,
+        "down": down,
+        "members": members,
+        "restarts": None,
+        "import": None,
+        "plan": None,
+    }
+    if "plan" in chosen and not planning_worker_exists():
+        chosen.discard("plan")
+        data["plan_note"] = "manage.py planning_worker does not exist: a killed plan is not covered"
     cluster_create()
     try:
         intake._pg_admin(f"CREATE DATABASE {PG_DB}", server_url)
         setup = _child(intake._child_env(database_url, debug=True), "setup")
-        restarts = restarts_under_load(env, setup, faults, down, threads, bound)
-        killed = killed_import(env, households)
+        if "restarts" in chosen:
+            data["restarts"] = restarts_under_load(env, setup, faults, down, threads, bound)
+        plan = killed_plan_start(env, members) if "plan" in chosen else None
+        if "import" in chosen:
+            data["import"] = killed_import(env, households)  # meanwhile the killed plan's heartbeat ages
+        if plan is not None:
+            data["plan"] = killed_plan_finish(env, plan)
+            data["plan"]["audit_ok"], data["plan"]["audit_text"] = load.audit_verify_command(env)
     finally:
         cluster_drop()
-    return {
-        "restarts": restarts,
-        "import": killed,
-        "planning": planning_note(),
-        "threads": threads,
-        "down": down,
-    }
+    return data
+
+
+def _checks(data: dict[str, Any]) -> list[str]:
+    failures = []
+    r, k, p = data["restarts"], data["import"], data["plan"]
+    if r is not None:
+        if r["verify"]["problem_count"]:
+            failures.append(f"lost or duplicated work: {r['verify']['problems']}")
+        if r["down_answers"] == 0 or r["down_503_with_retry_after"] != r["down_answers"]:
+            failures.append(
+                f"while down: {r['down_answers']} answers, {r['down_503_with_retry_after']} 503 with "
+                f"Retry-After, others {r['down_other']}"
+            )
+        if r["over_bound"] or r["server_errors"] or r["all_503_without_retry_after"]:
+            failures.append(
+                f"{r['over_bound']} answers slower than the bound, {r['server_errors']} server errors, "
+                f"{r['all_503_without_retry_after']} 503 without Retry-After"
+            )
+        if None in r["recoveries_s"] or not r["same_server"] or r["hung_clients"]:
+            failures.append(
+                f"recovery {r['recoveries_s']}, same server {r['same_server']}, hung clients {r['hung_clients']}"
+            )
+        if not r["audit_ok"]:
+            failures.append(f"audit_verify after the restarts: {r['audit_text']}")
+    for name, part in (("import", k), ("plan", p)):
+        if part is None:
+            continue
+        if (
+            part["finished_before_kill"]
+            or not part["unchanged"]
+            or not part["rerun_ok"]
+            or not part["audit_ok"]
+        ):
+            failures.append(
+                f"{name}: finished before the kill {part['finished_before_kill']}, changed "
+                f"{part['changed_tables']}, rerun {part['rerun_ok']} {part['rerun_output']}, audit "
+                f"{part['audit_text']}"
+            )
+    return failures
 
 
 def run(options: Any) -> list[dict[str, Any]]:
@@ -485,73 +703,77 @@ def run(options: Any) -> list[dict[str, Any]]:
         down=float(option(options, "down", 10.0)),
         threads=int(option(options, "threads", 6)),
         households=int(option(options, "households", 0) or 30000),
+        members=int(option(options, "members", 24)),
         bound=float(option(options, "bound", 5.0)),
+        parts=option(options, "parts", "restarts,import,plan"),
     )
     (BENCH_DIR / "faults_stats.json").write_text(json.dumps(data, indent=2, ensure_ascii=False))
-    r, k = data["restarts"], data["import"]
-    failures = []
-    if r["verify"]["problem_count"]:
-        failures.append(f"lost or duplicated work: {r['verify']['problems']}")
-    if r["down_answers"] == 0 or r["down_503_with_retry_after"] != r["down_answers"]:
-        failures.append(
-            f"while down: {r['down_answers']} answers, {r['down_503_with_retry_after']} 503 with Retry-After, others {r['down_other']}"
-        )
-    if r["over_bound"] or r["server_errors"] or r["all_503_without_retry_after"]:
-        failures.append(
-            f"{r['over_bound']} answers slower than the bound, {r['server_errors']} server errors, "
-            f"{r['all_503_without_retry_after']} 503 without Retry-After"
-        )
-    if None in r["recoveries_s"] or not r["same_server"] or r["hung_clients"]:
-        failures.append(
-            f"recovery {r['recoveries_s']}, same server {r['same_server']}, hung clients {r['hung_clients']}"
-        )
-    if not r["audit_ok"] or not k["audit_ok"]:
-        failures.append(f"audit_verify: {r['audit_text']} / {k['audit_text']}")
-    if k["finished_before_kill"] or not k["unchanged"] or not k["rerun_ok"]:
-        failures.append(
-            f"import: finished before the kill {k['finished_before_kill']}, changed {k['changed_tables']}, "
-            f"rerun {k['rerun_ok']} {k['rerun_output']}"
-        )
+    failures = _checks(data)
     if failures:
         raise RuntimeError("faults benchmark failed: " + "; ".join(failures))
-    faults = len(r["recoveries_s"])
-    verify = r["verify"]
-    return [
-        {
-            "name": "faults.db_restarts_survived.postgresql",
-            "value": faults,
-            "unit": "restarts",
-            "notes": f"PostgreSQL stopped (-m fast) for {data['down']:.0f} s and started {faults} times under load "
-            f"({data['threads']} client threads, waitress 8 threads, not restarted); {r['answers']} answers, "
-            f"{r['all_503']} 503s (all with Retry-After; {r['down_answers']} while down, slowest "
-            f"{r['down_slowest_s']:.2f} s), 0 server errors, 0 hung clients; statuses {r['statuses']}",
-        },
-        {
-            "name": "faults.recovery_seconds.postgresql",
-            "value": round(max(r["recoveries_s"]), 2),
-            "unit": "s",
-            "notes": "from pg_ctlcluster start returning to the first 2xx (clients retry every 0.5 s); each "
-            f"restart: {', '.join(f'{s:.2f}' for s in r['recoveries_s'])} s",
-        },
-        {
-            "name": "faults.requests_verified.postgresql",
-            "value": verify["distinct_keys"],
-            "unit": "requests",
-            "notes": f"{r['sent_keys']} keys sent, {r['retried_keys']} retried after a failed answer with the "
-            f"same key; {verify['distinct_keys']} keys = {verify['new_rows']} new requests, each exactly once "
-            f"with one intake event and one audit entry; orphans {verify['orphans']}; {r['audit_text']}",
-        },
-        {
-            "name": "faults.import_killed_rows_unchanged.postgresql",
-            "value": k["rows_compared"],
-            "unit": "rows",
-            "notes": f"import_register of {k['households']} households ({k['residents_in_file']} residents) killed "
-            f"(SIGKILL) {k['killed_after_s']:.1f} s in, while writing ({k['progress_at_kill']}); households, "
-            f"residents, care tags, import jobs, audit entries and head identical before and after (count and MD5 "
-            f"of every row); the same import again: ok in {k['rerun_seconds']:.1f} s, rows added "
-            f"{k['rows_added']}; {k['audit_text']}. {data['planning']}",
-        },
-    ]
+    rows = []
+    r, k, p = data["restarts"], data["import"], data["plan"]
+    if r is not None:
+        faults, verify = len(r["recoveries_s"]), r["verify"]
+        rows += [
+            {
+                "name": "faults.db_restarts_survived.postgresql",
+                "value": faults,
+                "unit": "restarts",
+                "notes": f"PostgreSQL stopped (-m fast) for {data['down']:.0f} s and started {faults} times under "
+                f"load ({data['threads']} client threads, waitress 8 threads, not restarted); {r['answers']} "
+                f"answers, {r['all_503']} 503s (all with Retry-After; {r['down_answers']} while down, slowest "
+                f"{r['down_slowest_s']:.2f} s), 0 server errors, 0 hung clients; statuses {r['statuses']}",
+            },
+            {
+                "name": "faults.recovery_seconds.postgresql",
+                "value": round(max(r["recoveries_s"]), 2),
+                "unit": "s",
+                "notes": "the slowest restart, from pg_ctlcluster start returning to the first 2xx (clients retry "
+                f"every 0.5 s); each restart: {', '.join(f'{s:.2f}' for s in r['recoveries_s'])} s",
+            },
+            {
+                "name": "faults.requests_verified.postgresql",
+                "value": verify["distinct_keys"],
+                "unit": "requests",
+                "notes": f"{r['sent_keys']} keys sent, {r['retried_keys']} retried after a failed answer with "
+                f"the same key; {verify['distinct_keys']} keys = {verify['new_rows']} new requests, each exactly "
+                f"once with one intake event and one audit entry; orphans {verify['orphans']}; {r['audit_text']}",
+            },
+        ]
+    if k is not None:
+        rows.append(
+            {
+                "name": "faults.import_killed_rows_unchanged.postgresql",
+                "value": k["rows_compared"],
+                "unit": "rows",
+                "notes": f"import_register of {k['households']} households ({k['residents_in_file']} residents) "
+                f"killed (SIGKILL) {k['killed_after_s']:.1f} s in, while writing ({k['progress_at_kill']}); "
+                "households, residents, care tags, import jobs, roster assignments, audit entries and head "
+                "identical before and after (count and MD5 of every row); the same import again: ok in "
+                f"{k['rerun_seconds']:.1f} s, rows added {k['rows_added']}; {k['audit_text']}",
+            }
+        )
+    if p is not None:
+        state = p["state_after_rerun"]
+        rows.append(
+            {
+                "name": "faults.plan_killed_rows_unchanged.postgresql",
+                "value": p["rows_compared"],
+                "unit": "rows",
+                "notes": f"planning_worker solving a 28-day roster of {data.get('members', 24)} officers killed "
+                f"(SIGKILL) {p['killed_after_s']:.1f} s in ({p['progress_at_kill']}); roster assignments, audit "
+                f"entries and head identical before and after; the job, left running with its last heartbeat "
+                f"(attempt {p['state_after_kill']['attempts']}), was taken up again by the next worker once stale "
+                f"(90 s): {state['status']}, attempt {state['attempts']}, {state['assignments']} assignments, "
+                f"{state['finish_audits']} finish audit entry, in {p['rerun_seconds']:.1f} s; {p['audit_text']}",
+            }
+        )
+    elif "plan_note" in data:
+        rows.append(
+            {"name": "faults.plan_killed.skipped", "value": 0, "unit": "", "notes": data["plan_note"]}
+        )
+    return rows
 
 
 def main() -> None:
@@ -563,7 +785,9 @@ def main() -> None:
     parser.add_argument(
         "--households", type=int, default=30000, help="households in the killed import's file"
     )
+    parser.add_argument("--members", type=int, default=24, help="officers on the killed plan's roster")
     parser.add_argument("--bound", type=float, default=5.0, help="longest answer allowed while down (s)")
+    parser.add_argument("--parts", default="restarts,import,plan", help="which faults (comma-separated)")
     args = parser.parse_args()
     if args.child:
         sys.path.insert(0, str(ROOT))
@@ -574,6 +798,8 @@ def main() -> None:
             "import-prepare": _child_import_prepare,
             "fingerprint": _child_fingerprint,
             "verify": lambda: _child_verify(*rest),
+            "roster-prepare": lambda: _child_roster_prepare(*rest),
+            "roster-state": lambda: _child_roster_state(*rest),
         }
         print(json.dumps(handlers[what]()))
         return
