@@ -162,6 +162,16 @@ class _Beat:
             connection.close()
 
 
+def _still_ours(model: type, pk: int, worker: str) -> bool:
+    """Lock the job row and check this worker still holds it: a worker that was only slow (its job taken
+    up by another after a stale heartbeat) must not write a second result."""
+    row = model.objects.select_for_update().filter(pk=pk).values("status", "worker").first()
+    if row is None or row["status"] != JobStatus.RUNNING or row["worker"] != worker[:120]:
+        logger.warning("%s %s is no longer held by this worker; its result is dropped", model.__name__, pk)
+        return False
+    return True
+
+
 def _fail(model: type, pk: int, message: str) -> None:
     model.objects.filter(pk=pk).update(
         status=JobStatus.FAILED, finished_at=timezone.now(), error=message[:4000]
@@ -190,6 +200,7 @@ def plan_run_execute(pk: int, *, echo: ProgressEcho | None = None) -> PlanRun:
     from .rotation.reasons import moves_with_reasons
     from .rotation.solver import plan_rotation
 
+    me = worker_name()
     run = PlanRun.objects.select_related("rule_set").get(pk=pk)
     try:
         problem = problem_from_json(run.problem)
@@ -246,6 +257,8 @@ def plan_run_execute(pk: int, *, echo: ProgressEcho | None = None) -> PlanRun:
         "trace": [[round(t, 2), m] for t, m in result.trace][-200:],
     }
     with transaction.atomic():
+        if not _still_ours(PlanRun, pk, me):
+            return PlanRun.objects.get(pk=pk)
         PlannedMove.objects.filter(run_id=pk).delete()
         PlannedMove.objects.bulk_create(rows, batch_size=1000)
         PlanRun.objects.filter(pk=pk).update(
@@ -300,6 +313,7 @@ def roster_run_execute(pk: int, *, echo: ProgressEcho | None = None) -> RosterRu
     from .roster.checker import check
     from .roster.solver import solve_roster
 
+    me = worker_name()
     run = RosterRun.objects.select_related("definition").get(pk=pk)
     try:
         problem = stored_roster_problem(run)
@@ -377,6 +391,8 @@ def roster_run_execute(pk: int, *, echo: ProgressEcho | None = None) -> RosterRu
             "violation_count": len(report.violations),
         }
     with transaction.atomic():
+        if not _still_ours(RosterRun, pk, me):
+            return RosterRun.objects.get(pk=pk)
         RosterAssignment.objects.filter(run_id=pk).delete()
         RosterAssignment.objects.bulk_create(rows, batch_size=2000)
         RosterRun.objects.filter(pk=pk).update(
