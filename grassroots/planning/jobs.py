@@ -162,6 +162,29 @@ class _Beat:
             connection.close()
 
 
+class _Inline:
+    """The beat of a job run inside the caller's transaction (the demo): no thread, no writes until the
+    end; progress goes only to ``echo``."""
+
+    def __init__(self, echo: ProgressEcho | None, kind: str, pk: int):
+        self.echo, self.kind, self.pk = echo, kind, pk
+        self.cancel = threading.Event()
+
+    def __enter__(self) -> _Inline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def progress(self, fraction: float, text: str) -> None:
+        if self.echo is not None:
+            self.echo(self.kind, self.pk, fraction, text)
+
+
+def _beat(model: type, pk: int, echo: ProgressEcho | None, kind: str, inline: bool) -> _Beat | _Inline:
+    return _Inline(echo, kind, pk) if inline else _Beat(model, pk, echo, kind)
+
+
 def _still_ours(model: type, pk: int, worker: str) -> bool:
     """Lock the job row and check this worker still holds it: a worker that was only slow (its job taken
     up by another after a stale heartbeat) must not write a second result."""
@@ -193,8 +216,9 @@ class _PlanOutcome:
     moves: list
 
 
-def plan_run_execute(pk: int, *, echo: ProgressEcho | None = None) -> PlanRun:
-    """Solve a claimed plan run and store its result (one transaction)."""
+def plan_run_execute(pk: int, *, echo: ProgressEcho | None = None, inline: bool = False) -> PlanRun:
+    """Solve a claimed plan run and store its result (one transaction). ``inline``: inside the caller's
+    transaction, without the heartbeat thread (which would wait on the caller's row lock)."""
     from .build import period_start
     from .rotation.model import problem_from_json
     from .rotation.reasons import moves_with_reasons
@@ -204,7 +228,7 @@ def plan_run_execute(pk: int, *, echo: ProgressEcho | None = None) -> PlanRun:
     run = PlanRun.objects.select_related("rule_set").get(pk=pk)
     try:
         problem = problem_from_json(run.problem)
-        with _Beat(PlanRun, pk, echo, "plan") as beat:
+        with _beat(PlanRun, pk, echo, "plan", inline) as beat:
             result = plan_rotation(
                 problem,
                 time_limit=run.time_limit,
@@ -309,7 +333,7 @@ def stored_roster_problem(run: RosterRun):
     return replace(problem, cover=cover)
 
 
-def roster_run_execute(pk: int, *, echo: ProgressEcho | None = None) -> RosterRun:
+def roster_run_execute(pk: int, *, echo: ProgressEcho | None = None, inline: bool = False) -> RosterRun:
     from .roster.checker import check
     from .roster.solver import solve_roster
 
@@ -318,7 +342,7 @@ def roster_run_execute(pk: int, *, echo: ProgressEcho | None = None) -> RosterRu
     try:
         problem = stored_roster_problem(run)
         started = time.monotonic()
-        with _Beat(RosterRun, pk, echo, "roster") as beat:
+        with _beat(RosterRun, pk, echo, "roster", inline) as beat:
 
             def improved(step) -> None:
                 fraction = min(0.99, (time.monotonic() - started) / max(1, run.time_limit))

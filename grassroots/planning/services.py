@@ -323,10 +323,17 @@ def preference_delete(*, actor: Actor | Any, preference: RotationPreference) -> 
 
 
 def plan_run_create(
-    *, actor: Actor | Any, rule_set: RotationRuleSet, start: date, periods: int, time_limit: int = 60
+    *,
+    actor: Actor | Any,
+    rule_set: RotationRuleSet,
+    start: date,
+    periods: int,
+    time_limit: int = 60,
+    background: bool = True,
 ) -> PlanRun:
     """Queue a plan run. The problem is built and checked now (bad data is reported at once, naming the
-    post or officer) and stored with the run, so a run taken up again solves the same problem."""
+    post or officer) and stored with the run, so a run taken up again solves the same problem.
+    ``background``: start it in a thread of this process after commit (unless a worker runs jobs)."""
     from .build import rotation_problem
 
     actor = as_actor(actor)
@@ -369,7 +376,8 @@ def plan_run_create(
                 "posts": len(problem.posts),
             },
         )
-        jobs.job_start("plan", run.pk)
+        if background:
+            jobs.job_start("plan", run.pk)
     return run
 
 
@@ -802,7 +810,9 @@ def day_off_delete(*, actor: Actor | Any, day_off: RosterDayOff) -> None:
         day_off.delete()
 
 
-def roster_run_create(*, actor: Actor | Any, roster: RosterDefinition, time_limit: int = 60) -> RosterRun:
+def roster_run_create(
+    *, actor: Actor | Any, roster: RosterDefinition, time_limit: int = 60, background: bool = True
+) -> RosterRun:
     """Queue a solve of the roster as defined now (stored in the benchmark text format with the minimums,
     so a run taken up again solves the same problem)."""
     from .build import roster_problem
@@ -832,7 +842,8 @@ def roster_run_create(*, actor: Actor | Any, roster: RosterDefinition, time_limi
             obj=run,
             data={"roster": roster.pk, "members": len(problem.staff), "days": problem.horizon_days},
         )
-        jobs.job_start("roster", run.pk)
+        if background:
+            jobs.job_start("roster", run.pk)
     return run
 
 
