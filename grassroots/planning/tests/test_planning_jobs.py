@@ -102,3 +102,43 @@ def test_a_slow_worker_whose_job_was_taken_up_does_not_write_a_second_result(cou
     run.refresh_from_db()
     assert run.status == JobStatus.RUNNING and run.worker == "another-host:1:1"
     assert not PlannedMove.objects.filter(run=run).exists() and run.report == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_approvals_of_one_plan_one_wins_the_other_conflicts(court, postgres_only):
+    import threading
+
+    from django.db import close_old_connections
+
+    from grassroots.common.errors import Conflict
+    from grassroots.planning.services import plan_run_approve
+    from grassroots.workforce.models import Assignment, AssignmentKind
+
+    run = plan_run_create(
+        actor=court.world.user_hr, rule_set=court.rule_set, start=PLAN_START, periods=3, time_limit=20
+    )
+    jobs.job_run_next()
+    run.refresh_from_db()
+    assert run.report["ok"] and run.moves_count > 0
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def approve(user) -> None:
+        close_old_connections()
+        try:
+            barrier.wait()
+            plan_run_approve(actor=user, run=PlanRun.objects.get(pk=run.pk), expected_version=run.version)
+            outcomes.append("approved")
+        except Conflict:
+            outcomes.append("conflict")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=approve, args=(u,)) for u in (court.world.user_hr, court.world.admin)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["approved", "conflict"]
+    planned = Assignment.objects.filter(kind=AssignmentKind.PLANNED, note=f"rotation plan #{run.pk}")
+    assert planned.count() == run.moves_count
