@@ -17,6 +17,8 @@ from grassroots.workforce.api.serializers import OfficerRefSerializer, PostRefSe
 from grassroots.workforce.models import Unit
 
 from ..models import (
+    CoverDays,
+    DutyKind,
     DutyType,
     PeriodKind,
     PlannedMove,
@@ -373,3 +375,51 @@ class RosterAssignmentSerializer(serializers.ModelSerializer):
         model = RosterAssignment
         fields = ["id", "run", "date", "duty", "officer"]
         read_only_fields = fields
+
+
+class DutyTypeInputSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=16)
+    name = serializers.CharField(max_length=80)
+    kind = serializers.ChoiceField(choices=DutyKind.choices, default=DutyKind.OTHER)
+    minutes = serializers.IntegerField(min_value=1)
+    starts_at = serializers.TimeField(required=False, allow_null=True, default=None)
+    forbidden_next = serializers.ListField(
+        child=serializers.CharField(max_length=16), required=False, default=list
+    )
+
+
+class MemberInputSerializer(serializers.Serializer):
+    officer = serializers.IntegerField(help_text="Officer id (one the caller may see).")
+    max_total_minutes = serializers.IntegerField(min_value=0)
+    min_total_minutes = serializers.IntegerField(min_value=0, default=0)
+    max_consecutive_shifts = serializers.IntegerField(min_value=1, default=5)
+    min_consecutive_shifts = serializers.IntegerField(min_value=1, default=1)
+    min_consecutive_days_off = serializers.IntegerField(min_value=1, default=1)
+    max_weekends = serializers.IntegerField(min_value=0, default=4)
+    max_shifts = serializers.DictField(
+        child=serializers.IntegerField(min_value=0), required=False, default=dict
+    )
+
+
+class CoverInputSerializer(serializers.Serializer):
+    duty = serializers.CharField(max_length=16, help_text="Duty code.")
+    days = serializers.ChoiceField(choices=CoverDays.choices)
+    date = serializers.DateField(required=False, allow_null=True, default=None)
+    minimum = serializers.IntegerField(min_value=0, default=0)
+    preferred = serializers.IntegerField(min_value=0, default=1)
+    under_weight = serializers.IntegerField(min_value=0, default=100)
+    over_weight = serializers.IntegerField(min_value=0, default=1)
+
+
+class DayOffInputSerializer(serializers.Serializer):
+    member = serializers.IntegerField(help_text="Roster member id.")
+    date = serializers.DateField()
+    reason = serializers.CharField(max_length=120, required=False, default="", allow_blank=True)
+
+
+class RequestInputSerializer(serializers.Serializer):
+    member = serializers.IntegerField(help_text="Roster member id.")
+    date = serializers.DateField()
+    duty = serializers.CharField(max_length=16, help_text="Duty code.")
+    on = serializers.BooleanField(help_text="True: wants this duty; false: wants not to have it.")
+    weight = serializers.IntegerField(min_value=1, max_value=100, default=1)

@@ -17,7 +17,8 @@ from rest_framework.response import Response
 
 from grassroots.common.api.schema import DETAIL_ERRORS, READ_ERRORS, error_responses
 from grassroots.common.api.views import ScopedViewSet
-from grassroots.common.errors import Forbidden
+from grassroots.common.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from grassroots.workforce.models import Officer
 
 from .. import selectors, services
 from ..models import PlanRun, RosterAssignment, RosterDefinition, RosterRun, RotationRuleSet
@@ -263,6 +264,117 @@ class RosterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RosterPlan
         serializer.is_valid(raise_exception=True)
         roster = services.roster_create(actor=self.actor, **serializer.validated_data)
         return Response(s.RosterSerializer(self.select_one(roster.pk)).data, status=status.HTTP_201_CREATED)
+
+    def _saved(self, roster: RosterDefinition) -> Response:
+        return Response(s.RosterSerializer(self.select_one(roster.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Add a duty type to a roster",
+        parameters=[ID_PARAMETER],
+        request=s.DutyTypeInputSerializer,
+        responses={201: s.RosterSerializer, **error_responses(400, *DETAIL_ERRORS)},
+    )
+    @action(detail=True, methods=["post"])
+    def duties(self, request, pk: Any = None) -> Response:
+        roster = self.get_object()
+        serializer = s.DutyTypeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.duty_type_save(
+            actor=self.actor, roster=roster, data=services.DutyInput(**serializer.validated_data)
+        )
+        return self._saved(roster)
+
+    @extend_schema(
+        summary="Add a member to a roster",
+        parameters=[ID_PARAMETER],
+        request=s.MemberInputSerializer,
+        responses={201: s.RosterSerializer, **error_responses(400, *DETAIL_ERRORS)},
+    )
+    @action(detail=True, methods=["post"])
+    def members(self, request, pk: Any = None) -> Response:
+        roster = self.get_object()
+        serializer = s.MemberInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        officer = Officer.objects.visible_to(self.actor).filter(pk=data.pop("officer")).first()
+        if officer is None:
+            raise NotFound("No such officer in your scope")
+        services.member_save(
+            actor=self.actor, roster=roster, officer=officer, data=services.MemberInput(**data)
+        )
+        return self._saved(roster)
+
+    @extend_schema(
+        summary="Add cover (a minimum and a preferred number of people) to a roster",
+        parameters=[ID_PARAMETER],
+        request=s.CoverInputSerializer,
+        responses={201: s.RosterSerializer, **error_responses(400, *DETAIL_ERRORS)},
+    )
+    @action(detail=True, methods=["post"])
+    def covers(self, request, pk: Any = None) -> Response:
+        roster = self.get_object()
+        serializer = s.CoverInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        services.cover_save(
+            actor=self.actor,
+            roster=roster,
+            duty=_duty(roster, data.pop("duty")),
+            on_date=data.pop("date"),
+            **data,
+        )
+        return self._saved(roster)
+
+    @extend_schema(
+        summary="Add a fixed day off of a member",
+        parameters=[ID_PARAMETER],
+        request=s.DayOffInputSerializer,
+        responses={201: s.RosterSerializer, **error_responses(400, *DETAIL_ERRORS)},
+    )
+    @action(detail=True, methods=["post"], url_path="days-off")
+    def days_off(self, request, pk: Any = None) -> Response:
+        roster = self.get_object()
+        serializer = s.DayOffInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        d = serializer.validated_data
+        services.day_off_save(
+            actor=self.actor,
+            member=services.get_member_or_404(roster, d["member"]),
+            on_date=d["date"],
+            reason=d["reason"],
+        )
+        return self._saved(roster)
+
+    @extend_schema(
+        summary="Add a member's wish to have or not to have a duty on a day",
+        parameters=[ID_PARAMETER],
+        request=s.RequestInputSerializer,
+        responses={201: s.RosterSerializer, **error_responses(400, *DETAIL_ERRORS)},
+    )
+    @action(detail=True, methods=["post"])
+    def requests(self, request, pk: Any = None) -> Response:
+        roster = self.get_object()
+        serializer = s.RequestInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        d = serializer.validated_data
+        services.request_save(
+            actor=self.actor,
+            member=services.get_member_or_404(roster, d["member"]),
+            on_date=d["date"],
+            duty=_duty(roster, d["duty"]),
+            on=d["on"],
+            weight=d["weight"],
+        )
+        return self._saved(roster)
+
+
+def _duty(roster: RosterDefinition, code: str):
+    duty = roster.duty_types.filter(code=code).first()
+    if duty is None:
+        raise ValidationFailed(
+            "Unknown duty", [FieldError("duty", f"no duty {code} in this roster", code="does_not_exist")]
+        )
+    return duty
 
 
 class RosterRunFilterSerializer(serializers.Serializer):

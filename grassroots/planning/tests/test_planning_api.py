@@ -170,3 +170,56 @@ def test_an_officer_reads_only_their_own_duties(api, world, roster):  # noqa: F8
     assert {d["officer"]["id"] for d in body["results"]} <= {world.officer_a1.pk}
     assert api(world.resident_user).get("/api/planning/my-duties/").status_code == 403
     assert RosterRun.objects.filter(pk=run.pk).exists()
+
+
+def test_a_roster_is_defined_through_the_api_and_solved(api, world):
+    hr = api(world.user_hr)
+    created = hr.post(
+        "/api/planning/rosters/",
+        {"name": "接口值班", "unit": world.court_a.pk, "start_date": "2027-03-01", "days": 14},
+        format="json",
+    ).json()
+    base = f"/api/planning/rosters/{created['id']}"
+    duty = hr.post(
+        f"{base}/duties/",
+        {"code": "W", "name": "立案窗口", "minutes": 480, "kind": "filing_window"},
+        format="json",
+    )
+    assert duty.status_code == 201, duty.json()
+    for officer in (world.officer_a1, world.officer_a2):
+        member = hr.post(
+            f"{base}/members/",
+            {"officer": officer.pk, "max_total_minutes": 480 * 8, "max_weekends": 1},
+            format="json",
+        )
+        assert member.status_code == 201, member.json()
+    assert (
+        hr.post(f"{base}/members/", {"officer": 999999, "max_total_minutes": 1}, format="json").status_code
+        == 404
+    )
+    cover = hr.post(
+        f"{base}/covers/", {"duty": "W", "days": "working_days", "minimum": 1, "preferred": 1}, format="json"
+    )
+    assert cover.status_code == 201, cover.json()
+    assert hr.post(f"{base}/covers/", {"duty": "Z", "days": "every_day"}, format="json").status_code == 400
+    member_id = cover.json()["members"][0]["id"]
+    off = hr.post(f"{base}/days-off/", {"member": member_id, "date": "2027-03-02"}, format="json")
+    assert off.status_code == 201 and off.json()["members"][0]["days_off"][0]["date"] == "2027-03-02"
+    wish = hr.post(
+        f"{base}/requests/",
+        {"member": member_id, "date": "2027-03-03", "duty": "W", "on": True},
+        format="json",
+    )
+    assert wish.status_code == 201 and wish.json()["members"][0]["requests"][0]["on"] is True
+    run = hr.post(
+        "/api/planning/roster-runs/", {"roster": created["id"], "time_limit": 5}, format="json"
+    ).json()
+    jobs.job_run_next()
+    assert hr.get(f"/api/planning/roster-runs/{run['id']}/").json()["checker"]["ok"]
+    # An officer may not change rosters.
+    assert (
+        api(world.officer_a1.user)
+        .post(f"{base}/duties/", {"code": "X", "name": "x", "minutes": 1})
+        .status_code
+        == 403
+    )
