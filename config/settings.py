@@ -239,6 +239,7 @@ SPECTACULAR_SETTINGS = {
         "VisitModeEnum": "grassroots.outreach.models.VisitMode",
         "OrganizationKindEnum": "grassroots.territory.models.OrganizationKind",
         "PlanningJobStatusEnum": "grassroots.planning.models.JobStatus",
+        "PlanningDutyKindEnum": "grassroots.planning.models.DutyKind",
     },
 }
 
