@@ -7,7 +7,7 @@ proved optimal, and the share of rounds proved optimal), and, for the planner an
 independent checker's hard-rule violations, the soft penalty, the number of moves and the front-line spread
 (the largest difference of front-line periods between two officers of one court, the worst court).
 
-    python bench/bench_rotation.py [--sizes 500,2000,5000] [--periods 8] [--time-limit 120] [--workers 2]
+    python bench/bench_rotation.py [--sizes 500,2000,5000] [--periods 8] [--time-limit 400] [--workers 2]
 
 ``run(options)`` is the entry point for the benchmark runner (``sizes``, ``periods``, ``time_limit``,
 ``workers``, ``seed`` from ``options`` when present).
@@ -92,7 +92,7 @@ def _fmt(value: Any, digits: int = 1) -> str:
 def run(options: Any = None) -> list[dict[str, Any]]:
     sizes = [int(x) for x in str(getattr(options, "sizes", None) or "500,2000,5000").split(",") if x]
     periods = int(getattr(options, "periods", None) or 8)
-    time_limit = float(getattr(options, "time_limit", None) or 120.0)
+    time_limit = float(getattr(options, "time_limit", None) or 400.0)
     workers = int(getattr(options, "workers", None) or 2)
     seed = int(getattr(options, "seed", None) or 0)
     echo = bool(getattr(options, "verbose", True))
@@ -161,7 +161,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="500,2000,5000")
     parser.add_argument("--periods", type=int, default=8)
-    parser.add_argument("--time-limit", type=float, default=120.0)
+    parser.add_argument("--time-limit", type=float, default=400.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     run(parser.parse_args())
