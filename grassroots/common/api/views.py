@@ -20,15 +20,6 @@ class ScopedViewSet(viewsets.GenericViewSet):
 
     filter_serializer_class: type[serializers.Serializer] | None = None
 
-    def get_authenticate_header(self, request) -> str | None:
-        """Answer an anonymous caller 401 with a challenge (``WWW-Authenticate: Token``) rather than 403:
-        DRF asks only the first authentication class, and session authentication has no challenge."""
-        for authenticator in self.get_authenticators():
-            header = authenticator.authenticate_header(request)
-            if header:
-                return header
-        return None
-
     @property
     def actor(self) -> Actor:
         return actor_for(self.request.user)
