@@ -181,7 +181,7 @@ def test_leader_assigns_liaisons_and_officers_may_not(world, client_for):
 
 def test_event_calendar_and_detail(world, client_for):
     w = world
-    start = timezone.now().replace(hour=9, minute=0)
+    start = timezone.localtime().replace(hour=9, minute=0)
     event = event_create(
         actor=w.admin,
         data=EventInput(
@@ -220,6 +220,8 @@ def test_notice_board_is_public_only_once_published(world, client, settings, tmp
     client.logout()
     page = client.get(url).content.decode()
     assert "0371-2345678" in page and w.officer_a1.name in page
+    # The print button works without inline script (the Content Security Policy allows none).
+    assert "data-print" in page and "/static/web/print.js" in page and "onclick" not in page
     assert client.get(reverse("outreach:photo", args=[board.photo.token])).status_code == 200
 
 
