@@ -290,6 +290,54 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+class _Watch:
+    """Samples ``pg_stat_activity`` of the benchmark's database every ``interval`` seconds while the load
+    runs: what the server's connections wait on (lock, I/O, client), and the oldest open transaction with
+    its last statement. A stall shows as long transactions and the wait event they sit in."""
+
+    def __init__(self, server: str, database: str, interval: float = 0.5) -> None:
+        self.server, self.database, self.interval = server, database, interval
+        self.waits: dict[str, int] = {}
+        self.samples = 0
+        self.oldest: tuple[float, str, str] = (0.0, "", "")
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> _Watch:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self.stop.set()
+        self.thread.join(timeout=10)
+
+    def _run(self) -> None:
+        import psycopg
+
+        sql = (
+            "SELECT state, coalesce(wait_event_type, ''), coalesce(wait_event, ''), "
+            "extract(epoch FROM now() - xact_start), left(regexp_replace(query, '\\s+', ' ', 'g'), 160) "
+            "FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid() AND state <> 'idle'"
+        )
+        with psycopg.connect(f"{self.server}/postgres", autocommit=True) as conn:
+            while not self.stop.wait(self.interval):
+                self.samples += 1
+                for state, kind, event, age, query in conn.execute(sql, [self.database]).fetchall():
+                    name = f"{kind}:{event}" if kind else state
+                    self.waits[name] = self.waits.get(name, 0) + 1
+                    if age is not None and float(age) > self.oldest[0]:
+                        self.oldest = (float(age), name, query)
+
+    def summary(self) -> str:
+        top = sorted(self.waits.items(), key=lambda item: -item[1])[:5]
+        waits = ", ".join(f"{name} {count}" for name, count in top) or "none"
+        age, name, query = self.oldest
+        return (
+            f"database connections seen busy in {self.samples} samples: {waits}; oldest open transaction "
+            f"{age:.2f} s ({name}: {query[:100]})"
+        )
+
+
 def _machine_busy() -> tuple[float, float]:
     parts = [float(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     idle = parts[3] + parts[4]
@@ -442,7 +490,8 @@ def measure(
         jobs = _intake_jobs(setup, count, run_id)
         busy0, total0 = _machine_busy()
         server_cpu0, client_cpu0 = _cpu_seconds(server.pid), time.process_time()
-        intake_answers, intake_wall = _drive(jobs, threads, seconds)
+        with _Watch(pg_server, pg_db) as watch:
+            intake_answers, intake_wall = _drive(jobs, threads, seconds)
         server_cpu, client_cpu = _cpu_seconds(server.pid) - server_cpu0, time.process_time() - client_cpu0
         busy1, total1 = _machine_busy()
         reference_answers, reference_wall = _drive(reference_jobs, threads, seconds)
@@ -461,6 +510,7 @@ def measure(
         "intake": _summary(intake_answers, intake_wall),
         "reference": _summary(reference_answers, reference_wall),
         "verify": verify,
+        "watch": watch.summary(),
         "jobs": len(jobs),
         "threads": threads,
         "server_threads": server_threads,
@@ -492,7 +542,7 @@ def run(options: Any) -> list[dict[str, Any]]:
         f"{data['cores']} cores shared by waitress ({data['server_threads']} threads), PostgreSQL and the load "
         f"generator ({data['threads']} keep-alive connections, threads in one process); during the intake "
         f"phase waitress used {data['server_cpu']:.1f} CPU-s, the generator {data['client_cpu']:.1f} CPU-s, the "
-        f"whole machine {data['machine_cpu']:.1f} CPU-s of {intake['wall']:.1f} s wall"
+        f"whole machine {data['machine_cpu']:.1f} CPU-s of {intake['wall']:.1f} s wall; {data['watch']}"
     )
     checks = (
         f"{intake['created']} created + {intake['replayed']} retries answered with the first request; "

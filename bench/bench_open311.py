@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-PORT = 8102
+PORT = int(os.environ.get("BENCH_OPEN311_PORT", "8102"))
 PG_DB = "grassroots_bench_open311"
 SERVICE_CODE = "BENCH-LAMP"
 
