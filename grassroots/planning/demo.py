@@ -1,5 +1,5 @@
 """Demo step of planning: for each county's court, a rotation rule set (定期交流, by quarter, every rule
-family on) with one plan of the next four quarters solved but not approved, and a duty roster of four
+family on, front-line service once in any eight quarters) with one plan of the next four quarters solved but not approved, and a duty roster of four
 weeks from the next Monday (立案窗口 on working days, 院长接待日 on Wednesdays, 值守备勤 on rest days)
 for the case-filing division, the demo officer among them, solved. Everything goes through the services
 as the demo HR account; the solves are short (a few seconds each), so the pages open with real results
@@ -38,7 +38,7 @@ PLAN_QUARTERS = 4
 ROSTER_DAYS = 28
 ROSTER_MEMBERS = 10  # of the case-filing division, besides the president for reception days
 SECONDS = {"tiny": (3, 3)}  # scale → (plan, roster) time limits; others get the default
-DEFAULT_SECONDS = (10, 5)
+DEFAULT_SECONDS = (30, 10)
 
 
 def _user(name: str):
@@ -54,6 +54,26 @@ def _next_monday(day: date) -> date:
     return day + timedelta(days=7 - day.weekday())
 
 
+def _demo_rules(court: Unit, start: date) -> list[services.RuleInput]:
+    """The default rules, with front-line service once in any two years (eight quarters) and room for a
+    quarter of the court to move each quarter: the demo's history (officers long in the same office) makes
+    the tighter defaults conflict, which HR sees explained when they tighten them."""
+    holders = (
+        Assignment.objects.current(start - timedelta(days=1))
+        .filter(post__unit__path__startswith=court.path)
+        .count()
+    )
+    rules = []
+    for family, enabled, hard, weight in services.DEFAULT_RULES:
+        params: dict[str, int] = {}
+        if family == "front_line_window":
+            params = {"k": 1, "window": 8}
+        elif family == "move_cap":
+            params = {"per_period": max(20, holders // 4)}
+        rules.append(services.RuleInput(family, enabled, hard, weight, params))
+    return rules
+
+
 def step_planning(ctx: DemoContext) -> dict[str, int]:
     counts = {"rule_sets": 0, "plan_moves": 0, "rosters": 0, "roster_duties": 0}
     hr = _user("hr")
@@ -64,12 +84,15 @@ def step_planning(ctx: DemoContext) -> dict[str, int]:
         court = Unit.objects.filter(code=f"C{county_code}").first()
         if court is None:
             continue
-        rule_set = services.rule_set_create(actor=hr, name=f"{court.name}干警定期交流", unit=court)
+        start = _next_quarter(ctx.as_of)
+        rule_set = services.rule_set_create(
+            actor=hr, name=f"{court.name}干警定期交流", unit=court, rules=_demo_rules(court, start)
+        )
         counts["rule_sets"] += 1
         run = services.plan_run_create(
             actor=hr,
             rule_set=rule_set,
-            start=_next_quarter(ctx.as_of),
+            start=start,
             periods=PLAN_QUARTERS,
             time_limit=plan_seconds,
             background=False,
