@@ -18,7 +18,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from grassroots.common.errors import DomainError, ValidationFailed
@@ -104,7 +104,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 class RuleSetForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=120)
+    name = forms.CharField(label=pgettext_lazy("planning", "Name"), max_length=120)
     unit = forms.ModelChoiceField(label=gettext_lazy("Unit planned"), queryset=Unit.objects.none())
     period_kind = forms.ChoiceField(label=gettext_lazy("Period"), choices=PeriodKind.choices)
     pool_depth = forms.IntegerField(
@@ -458,7 +458,7 @@ def plan_run_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 class RosterForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=120)
+    name = forms.CharField(label=pgettext_lazy("planning", "Name"), max_length=120)
     unit = forms.ModelChoiceField(label=gettext_lazy("Unit"), queryset=Unit.objects.none())
     start_date = forms.DateField(
         label=gettext_lazy("First day"), widget=forms.DateInput(attrs={"type": "date"})
@@ -480,7 +480,7 @@ class RosterForm(forms.Form):
 
 class DutyForm(forms.Form):
     code = forms.CharField(label=gettext_lazy("Code"), max_length=16)
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=80)
+    name = forms.CharField(label=pgettext_lazy("planning", "Name"), max_length=80)
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=DutyKind.choices)
     minutes = forms.IntegerField(label=gettext_lazy("Length (minutes)"), min_value=1, initial=480)
     starts_at = forms.TimeField(
