@@ -249,6 +249,9 @@ SPECTACULAR_SETTINGS = {
 # or "weekdays"; CalendarDay rows override either.
 WORK_CALENDAR = env("WORK_CALENDAR", "cn")
 
+# Years after a matter ended before retention_apply erases its contact details (docs/operations.md).
+RETENTION_YEARS = float(env("RETENTION_YEARS", "3"))
+
 # Officers hired within this many months count as new recruits (新招录人员).
 RECRUIT_PERIOD_MONTHS = int(env("RECRUIT_PERIOD_MONTHS", "24"))
 
