@@ -45,7 +45,9 @@ def _keys(request: HttpRequest, username: str) -> list[tuple[str, int]]:
 def seconds_locked(request: HttpRequest, username: str) -> int:
     """0 when a sign-in may be tried; otherwise the seconds until the current window ends."""
     keys = _keys(request, username)
-    counts = dict(ThrottleCounter.objects.filter(key__in=[key for key, _ in keys]).values_list("key", "count"))
+    counts = dict(
+        ThrottleCounter.objects.filter(key__in=[key for key, _ in keys]).values_list("key", "count")
+    )
     if all(counts.get(key, 0) < limit for key, limit in keys):
         return 0
     window_seconds = _limits()[2]

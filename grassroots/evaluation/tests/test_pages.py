@@ -105,9 +105,7 @@ def test_report_card_and_export(client, evaluated):
     result = evaluated.results[w.officer_a1.pk]
     _login(client, w.user_officer_a1)
     card = client.get(reverse("evaluation:result-print", args=[result.pk]))
-    assert (
-        card.status_code == 200 and "data-print" in card.text and w.officer_a1.staff_number in card.text
-    )
+    assert card.status_code == 200 and "data-print" in card.text and w.officer_a1.staff_number in card.text
     export = client.get(reverse("evaluation:run-export", args=[evaluated.run.pk]))
     book = load_workbook(io.BytesIO(export.content))
     officers = book.worksheets[0]
