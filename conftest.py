@@ -2,6 +2,23 @@ import pytest
 from django.db import connection
 
 
+def pytest_collection_modifyitems(items):
+    """Every transactional test restores the migrated database's rows (serialized rollback) instead of
+    leaving an emptied one. Flushing after a plain transactional test re-creates the content types under new
+    ids, and a later test that restores the serialized rows then collides with them; with every transactional
+    test serialized, no flush re-creates them and the rows of the data migrations are always there."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if (
+            marker is not None
+            and marker.kwargs.get("transaction")
+            and not marker.kwargs.get("serialized_rollback")
+        ):
+            item.add_marker(
+                pytest.mark.django_db(**{**marker.kwargs, "serialized_rollback": True}), append=False
+            )
+
+
 @pytest.fixture(autouse=True)
 def _forget_process_caches():
     """Each test's database is rolled back or flushed afterwards: what a process keeps between requests

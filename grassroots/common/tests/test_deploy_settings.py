@@ -22,7 +22,12 @@ PRODUCTION_ENV = {
 
 
 def production(*args: str, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SECURE_", "SESSION_", "CSRF_"))}
+    # none of the test process's own switches (the browser tests allow async-unsafe calls, for instance)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SECURE_", "SESSION_", "CSRF_", "DJANGO_", "DATABASE_", "GRASSROOTS_"))
+    }
     env.update(PRODUCTION_ENV | (extra or {}))
     return subprocess.run(
         [sys.executable, *args], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120

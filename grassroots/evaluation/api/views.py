@@ -257,7 +257,7 @@ class UnitResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Evalua
 
 @extend_schema_view(
     list=extend_schema(summary="List adjustments", parameters=[s.StatusFilterSerializer],
-                       responses={200: s.AdjustmentSerializer(many=True), **error_responses(*READ_ERRORS)}),
+                       responses={200: s.AdjustmentSerializer(many=True), **error_responses(400, *READ_ERRORS)}),
     retrieve=extend_schema(summary="Get an adjustment", parameters=[ID], responses={200: s.AdjustmentSerializer, **error_responses(*DETAIL_ERRORS)}),
 )  # fmt: skip
 class AdjustmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, EvaluationViewSet):
@@ -286,7 +286,7 @@ class AdjustmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Evalua
 
 @extend_schema_view(
     list=extend_schema(summary="List appeals", parameters=[s.StatusFilterSerializer],
-                       responses={200: s.AppealSerializer(many=True), **error_responses(*READ_ERRORS)}),
+                       responses={200: s.AppealSerializer(many=True), **error_responses(400, *READ_ERRORS)}),
     retrieve=extend_schema(summary="Get an appeal", parameters=[ID], responses={200: s.AppealSerializer, **error_responses(*DETAIL_ERRORS)}),
 )  # fmt: skip
 class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, EvaluationViewSet):
@@ -318,7 +318,7 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Evaluation
 
 @extend_schema_view(
     list=extend_schema(summary="List mentoring pairs", parameters=[s.StatusFilterSerializer],
-                       responses={200: s.MentorshipSerializer(many=True), **error_responses(*READ_ERRORS)}),
+                       responses={200: s.MentorshipSerializer(many=True), **error_responses(400, *READ_ERRORS)}),
     retrieve=extend_schema(summary="Get a pair with its goals and sessions", parameters=[ID],
                            responses={200: s.MentorshipDetailSerializer, **error_responses(*DETAIL_ERRORS)}),
 )  # fmt: skip
@@ -388,7 +388,7 @@ class MentorshipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Evalua
 
 @extend_schema_view(
     list=extend_schema(summary="List nominations (HR)", parameters=[s.StatusFilterSerializer],
-                       responses={200: s.NominationSerializer(many=True), **error_responses(*READ_ERRORS)}),
+                       responses={200: s.NominationSerializer(many=True), **error_responses(400, *READ_ERRORS)}),
     retrieve=extend_schema(summary="Get a nomination", parameters=[ID], responses={200: s.NominationSerializer, **error_responses(*DETAIL_ERRORS)}),
     create=extend_schema(summary="Nominate a title's candidates from a published run", request=s.NominateSerializer,
                          responses={201: s.NominationSerializer(many=True), **error_responses(400, 401, 403, 409)}),
