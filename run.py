@@ -101,7 +101,10 @@ def ensure_assets() -> None:
                     if not parts or not (member.isfile() or member.isdir()):
                         continue
                     member.name = str(Path(*parts))
-                    archive.extract(member, target, filter="data")
+                    if hasattr(tarfile, "data_filter"):  # Python 3.11.4 and later: refuse unsafe members
+                        archive.extract(member, target, filter="data")
+                    elif not member.name.startswith(("/", "..")) and ".." not in Path(member.name).parts:
+                        archive.extract(member, target)
     except (OSError, KeyError, tarfile.TarError) as error:
         print(
             f"could not install the browser assets from {registry} ({error}): the insights charts are left out, "
