@@ -12,6 +12,10 @@ from grassroots.common.api.schema import openapi_yaml
 SNAPSHOT = Path(settings.BASE_DIR) / "docs" / "openapi.yaml"
 
 
+@pytest.mark.skipif(
+    "sqlite" not in settings.DATABASES["default"]["ENGINE"],
+    reason="the snapshot is generated on SQLite: model integer ranges in the schema follow the database engine",
+)
 def test_committed_snapshot_matches_the_code():
     generated = openapi_yaml()
     assert generated.problems == [], generated.problems
