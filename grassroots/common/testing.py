@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import importlib
+import re
 from datetime import date
 from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
+from django.urls import URLPattern, URLResolver, get_resolver
 
 from grassroots.casework.models import DisputeType
 from grassroots.common.models import Role
@@ -186,3 +188,27 @@ def build_world() -> SimpleNamespace:
     for key in ("officer_a1", "officer_a2", "leader_a", "hr", "officer_b", "recruit_a1"):
         setattr(w, f"user_{key}", getattr(w, key).user)
     return w
+
+
+# Pages whose GET answers a file or starts work rather than showing a page.
+NOT_PAGES = re.compile(r"(export|\.xlsx|\.csv|\.pdf|\.ics|download|logout|/print|schema|i18n|open311|/api/)")
+
+
+def page_paths() -> list[str]:
+    """Every page of the site that takes no argument in its path (the admin and the API left aside)."""
+    found: list[str] = []
+
+    def walk(patterns, prefix: str) -> None:
+        for pattern in patterns:
+            route = str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                if route.startswith(("admin/", "api/")) and route != "api/docs/":
+                    continue
+                walk(pattern.url_patterns, prefix + route)
+            elif isinstance(pattern, URLPattern) and "<" not in route and not route.startswith("^"):
+                path = "/" + prefix + route
+                if path == "/api/docs/" or not NOT_PAGES.search(path):
+                    found.append(path)
+
+    walk(get_resolver().url_patterns, "")
+    return sorted(set(found))

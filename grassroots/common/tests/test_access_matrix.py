@@ -31,8 +31,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from grassroots.common.models import Role
-
-from ...web.tests.test_csp import page_paths
+from grassroots.common.testing import page_paths
 
 pytestmark = pytest.mark.django_db
 

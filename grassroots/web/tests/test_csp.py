@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
+
+from grassroots.common.testing import page_paths
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -23,28 +24,6 @@ ARGS = [
 TEMPLATES = sorted((Path(settings.BASE_DIR) / "grassroots").glob("*/templates/**/*.html"))
 EVENT_HANDLER = re.compile(r"<[^>]*\son[a-z]+\s*=", re.IGNORECASE)
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>", re.IGNORECASE)
-# Pages whose GET answers a file or starts work rather than showing a page.
-NOT_PAGES = re.compile(r"(export|\.xlsx|\.csv|\.pdf|\.ics|download|logout|/print|schema|i18n|open311|/api/)")
-
-
-def page_paths() -> list[str]:
-    """Every page of the site that takes no argument in its path (the admin and the API left aside)."""
-    found: list[str] = []
-
-    def walk(patterns, prefix: str) -> None:
-        for pattern in patterns:
-            route = str(pattern.pattern)
-            if isinstance(pattern, URLResolver):
-                if route.startswith(("admin/", "api/")) and route != "api/docs/":
-                    continue
-                walk(pattern.url_patterns, prefix + route)
-            elif isinstance(pattern, URLPattern) and "<" not in route and not route.startswith("^"):
-                path = "/" + prefix + route
-                if path == "/api/docs/" or not NOT_PAGES.search(path):
-                    found.append(path)
-
-    walk(get_resolver().url_patterns, "")
-    return sorted(set(found))
 
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: str(p.relative_to(settings.BASE_DIR)))
