@@ -1,6 +1,6 @@
 """Request-level guards shared by every page and endpoint.
 
-``InputGuardMiddleware`` refuses NUL characters in the path, the query string and form or JSON bodies
+``InputGuardMiddleware`` refuses NUL characters in the path, the query string and form (url-encoded or multipart) or JSON bodies
 before any view runs: PostgreSQL text cannot hold them, and a look-up with one would otherwise fail deep in
 the database driver with a server error. The answer names the field.
 
@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views import defaults
@@ -83,6 +84,21 @@ def _offending_fields(request: HttpRequest) -> list[str]:
                 for k, v in parse_qsl(text, keep_blank_values=True)
                 if NUL in k + v
             ]
+    elif request.method in ("POST", "PUT", "PATCH") and content_type == "multipart/form-data":
+        # Parsing the form here is what CSRF checking does anyway; DRF then reads the parsed form and files.
+        # A NUL in an uploaded file's name is refused too; the file's content is the importer's to judge.
+        fields += [
+            key.replace(NUL, "") or "body"
+            for key, values in request.POST.lists()
+            for v in [key, *values]
+            if NUL in v
+        ]
+        fields += [
+            key.replace(NUL, "") or "file"
+            for key, files in request.FILES.lists()
+            for f in files
+            if NUL in key + (f.name or "")
+        ]
     return list(dict.fromkeys(fields))
 
 
@@ -92,7 +108,13 @@ class InputGuardMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith(OWN_ERROR_FORMAT):
-            fields = _offending_fields(request)
+            try:
+                fields = _offending_fields(request)
+            except MultiPartParserError as exc:
+                message = _("The multipart form could not be read: %(reason)s") % {"reason": exc}
+                if _is_api(request):
+                    return JsonResponse(error_body("parse_error", message), status=400)
+                return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
             if fields:
                 message = _("must not contain NUL characters")
                 if _is_api(request):

@@ -77,6 +77,12 @@ def _bump(obj: Any, expected_version: int | None = None) -> None:
 # -- rotation rule sets ------------------------------------------------------------------------------------
 
 
+# Upper bounds for what the solver multiplies: a weight beyond these says nothing a smaller one cannot, and
+# keeps every objective term far inside CP-SAT's 64-bit integers.
+MAX_WEIGHT = 10_000
+MAX_COVER = 1_000
+
+
 @dataclass
 class RuleInput:
     family: str
@@ -99,13 +105,17 @@ def _validate_rules(rules: list[RuleInput]) -> list[FieldError]:
         seen.add(rule.family)
         if rule.hard and rule.family in rotation.SOFT_ONLY:
             errors.append(FieldError(f"{where}.hard", "this rule can only be soft", row=row))
-        if not isinstance(rule.weight, int) or rule.weight < 0:
-            errors.append(FieldError(f"{where}.weight", "must be a whole number ≥ 0", row=row))
+        if not isinstance(rule.weight, int) or not 0 <= rule.weight <= MAX_WEIGHT:
+            errors.append(
+                FieldError(f"{where}.weight", f"must be a whole number from 0 to {MAX_WEIGHT}", row=row)
+            )
         for name, value in rule.params.items():
             if name not in rotation.PARAMETERS[rule.family]:
                 errors.append(FieldError(f"{where}.{name}", "unknown parameter", row=row, code="unknown"))
-            elif not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                errors.append(FieldError(f"{where}.{name}", "must be a whole number ≥ 0", row=row))
+            elif not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_WEIGHT:
+                errors.append(
+                    FieldError(f"{where}.{name}", f"must be a whole number from 0 to {MAX_WEIGHT}", row=row)
+                )
         if rule.family == rotation.FRONT_LINE:
             window = rule.params.get("window", rotation.PARAMETERS[rotation.FRONT_LINE]["window"])
             k = rule.params.get("k", rotation.PARAMETERS[rotation.FRONT_LINE]["k"])
@@ -697,6 +707,14 @@ def cover_save(
         errors.append(FieldError("date", "required for one date", code="required"))
     if days == CoverDays.DATE and on_date is not None and not roster.start_date <= on_date <= roster.end_date:
         errors.append(FieldError("date", "outside the roster's days"))
+    for name, value, top in (
+        ("minimum", minimum, MAX_COVER),
+        ("preferred", preferred, MAX_COVER),
+        ("under_weight", under_weight, MAX_WEIGHT),
+        ("over_weight", over_weight, MAX_WEIGHT),
+    ):
+        if not 0 <= value <= top:
+            errors.append(FieldError(name, f"must be from 0 to {top}"))
     if minimum > preferred:
         errors.append(FieldError("minimum", "must not exceed the preferred number"))
     if errors:

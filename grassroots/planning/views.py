@@ -141,14 +141,17 @@ class RuleSetForm(forms.Form):
                 hard_field.initial = False
             self.fields[f"{prefix}_hard"] = hard_field
             self.fields[f"{prefix}_weight"] = forms.IntegerField(
-                label=gettext_lazy("weight"), min_value=0, max_value=100000, initial=weight
+                label=gettext_lazy("weight"), min_value=0, max_value=services.MAX_WEIGHT, initial=weight
             )
             params = []
             for name, default in rotation.PARAMETERS[family].items():
                 value = (rule.params or {}).get(name, default) if rule is not None else default
                 key = f"{prefix}_p_{name}"
                 self.fields[key] = forms.IntegerField(
-                    label=PARAMETER_LABELS.get((family, name), name), min_value=0, initial=value
+                    label=PARAMETER_LABELS.get((family, name), name),
+                    min_value=0,
+                    max_value=services.MAX_WEIGHT,
+                    initial=value,
                 )
                 params.append(key)
             self.rule_rows.append(
@@ -548,12 +551,24 @@ class CoverForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    minimum = forms.IntegerField(label=gettext_lazy("Minimum (must hold)"), min_value=0, initial=1)
-    preferred = forms.IntegerField(label=gettext_lazy("Preferred"), min_value=0, initial=1)
-    under_weight = forms.IntegerField(
-        label=gettext_lazy("Weight per person missing"), min_value=0, initial=100
+    minimum = forms.IntegerField(
+        label=gettext_lazy("Minimum (must hold)"), min_value=0, max_value=services.MAX_COVER, initial=1
     )
-    over_weight = forms.IntegerField(label=gettext_lazy("Weight per person too many"), min_value=0, initial=1)
+    preferred = forms.IntegerField(
+        label=gettext_lazy("Preferred"), min_value=0, max_value=services.MAX_COVER, initial=1
+    )
+    under_weight = forms.IntegerField(
+        label=gettext_lazy("Weight per person missing"),
+        min_value=0,
+        max_value=services.MAX_WEIGHT,
+        initial=100,
+    )
+    over_weight = forms.IntegerField(
+        label=gettext_lazy("Weight per person too many"),
+        min_value=0,
+        max_value=services.MAX_WEIGHT,
+        initial=1,
+    )
 
     def __init__(self, *args: Any, roster: Any = None, **kwargs: Any):
         super().__init__(*args, **kwargs)

@@ -68,3 +68,28 @@ def test_handler500_turns_a_database_error_outside_views_into_503():
         raise ValueError("a real bug")
     except ValueError:
         assert server_error(request).status_code == 500
+
+
+@pytest.mark.parametrize(
+    "path,data,field",
+    [
+        (
+            "/api/outreach/visit-rules/",
+            {"name": "r", "applies_to": "household", "interval_days": "30", "county": "41\x0002"},
+            "county",
+        ),
+        ("/api/outreach/liaisons/area/", {"officer": "x", "region": "\x00", "start": "2026-01-01"}, "region"),
+    ],
+)
+def test_nul_in_a_multipart_form_is_refused_naming_the_field(world, api, path, data, field):
+    response = api(world.admin).post(path, data, format="multipart")
+    error = assert_error(response, 400, "validation_failed", field=field)
+    assert error["fields"][0]["code"] == "null_characters"
+
+
+def test_a_malformed_multipart_body_is_a_clear_400(world, api):
+    response = api(world.admin).generic(
+        "POST", "/api/outreach/visit-rules/", b"no boundary here", content_type="multipart/form-data"
+    )
+    error = assert_error(response, 400, "parse_error")
+    assert "multipart" in error["message"]

@@ -16,6 +16,7 @@ from grassroots.common.scoping import actor_for, paths_q
 from grassroots.workforce.api.serializers import OfficerRefSerializer, PostRefSerializer, UnitRefSerializer
 from grassroots.workforce.models import Unit
 
+from .. import services
 from ..models import (
     CoverDays,
     DutyKind,
@@ -54,8 +55,9 @@ class PlannableUnitField(serializers.PrimaryKeyRelatedField):
 
 class RuleSerializer(serializers.ModelSerializer):
     family = serializers.ChoiceField(choices=list(rotation.FAMILIES))
+    weight = serializers.IntegerField(min_value=0, max_value=services.MAX_WEIGHT, default=10)
     params = serializers.DictField(
-        child=serializers.IntegerField(min_value=0),
+        child=serializers.IntegerField(min_value=0, max_value=services.MAX_WEIGHT),
         required=False,
         help_text="The family's parameters (see docs/planning.md); left out: the defaults.",
     )
@@ -405,10 +407,10 @@ class CoverInputSerializer(serializers.Serializer):
     duty = serializers.CharField(max_length=16, help_text="Duty code.")
     days = serializers.ChoiceField(choices=CoverDays.choices)
     date = serializers.DateField(required=False, allow_null=True, default=None)
-    minimum = serializers.IntegerField(min_value=0, default=0)
-    preferred = serializers.IntegerField(min_value=0, default=1)
-    under_weight = serializers.IntegerField(min_value=0, default=100)
-    over_weight = serializers.IntegerField(min_value=0, default=1)
+    minimum = serializers.IntegerField(min_value=0, max_value=services.MAX_COVER, default=0)
+    preferred = serializers.IntegerField(min_value=0, max_value=services.MAX_COVER, default=1)
+    under_weight = serializers.IntegerField(min_value=0, max_value=services.MAX_WEIGHT, default=100)
+    over_weight = serializers.IntegerField(min_value=0, max_value=services.MAX_WEIGHT, default=1)
 
 
 class DayOffInputSerializer(serializers.Serializer):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from grassroots.common.api.testing import assert_error
 from grassroots.planning import jobs
 from grassroots.planning.models import JobStatus, PlanRun, RosterAssignment, RosterRun
 from grassroots.workforce.models import Assignment, AssignmentKind
@@ -53,6 +54,17 @@ def test_rule_sets_are_created_read_and_changed_with_the_version(api, court):
         format="json",
     )
     assert bad.status_code == 400 and bad.json()["error"]["fields"]
+    heavy = hr.patch(
+        url,
+        {
+            "version": changed.json()["version"],
+            "rules": [{"family": "move_cap", "weight": 2**40, "params": {"per_period": 2**40}}],
+        },
+        format="json",
+    )
+    assert_error(heavy, 400, "validation_failed")
+    fields = {f["field"] for f in heavy.json()["error"]["fields"]}
+    assert any("weight" in f for f in fields) and any("per_period" in f for f in fields), fields
 
 
 def test_rotation_endpoints_refuse_other_roles_with_403(api, court):
@@ -202,6 +214,16 @@ def test_a_roster_is_defined_through_the_api_and_solved(api, world):
     )
     assert cover.status_code == 201, cover.json()
     assert hr.post(f"{base}/covers/", {"duty": "Z", "days": "every_day"}, format="json").status_code == 400
+    # Beyond what the columns hold (and what the solver should multiply): a 400 naming the field, on
+    # every database alike, and nothing saved.
+    huge = hr.post(
+        f"{base}/covers/",
+        {"duty": "W", "days": "every_day", "minimum": 40000, "preferred": 40000, "under_weight": 2**40},
+        format="json",
+    )
+    assert_error(huge, 400, "validation_failed")
+    assert {f["field"] for f in huge.json()["error"]["fields"]} == {"minimum", "preferred", "under_weight"}
+    assert len(hr.get(f"{base}/").json()["covers"]) == 1
     member_id = cover.json()["members"][0]["id"]
     off = hr.post(f"{base}/days-off/", {"member": member_id, "date": "2027-03-02"}, format="json")
     assert off.status_code == 201 and off.json()["members"][0]["days_off"][0]["date"] == "2027-03-02"
