@@ -251,9 +251,16 @@ def duty_sql(
     if active:
         where.append(f"l.{start} <= %s")
         params.append(as_of)
-    if county_id is not None:  # the generation's common case: a plain column filter, no semi-join
+    # The generation's common case: a plain column filter, no semi-join. The generation first brings every
+    # liaison's place up to date with its target (``liaison_places_sync``, ended liaisons included), so the
+    # county's targets and the earlier liaisons of those targets all carry the same county too: filtering
+    # them by it lets each county's pass read its own rows through the county indexes instead of scanning
+    # every household and liaison of the city once per county.
+    county_filter = {"h": "", "o": "", "p": ""}
+    if county_id is not None:
         where.append("l.county_id = %s")
         params.append(county_id)
+        county_filter = {alias: f" AND {alias}.county_id = {int(county_id)}" for alias in county_filter}
     if liaisons is not None and liaisons.query.where:
         subquery, sub_params = liaisons.order_by().values("pk").query.sql_with_params()
         where.append(f"l.id IN ({subquery})")
@@ -264,8 +271,8 @@ def duty_sql(
         "COALESCE(hv.parent_id, ov.parent_id) AS place_township, "
         "COALESCE(h.county_id, o.county_id) AS place_county, hv.is_urban AS is_urban, o.kind AS org_kind "
         f"FROM {q(Liaison._meta.db_table)} l "
-        f"LEFT JOIN {q(Household._meta.db_table)} h ON h.id = l.household_id "
-        f"LEFT JOIN {q(Organization._meta.db_table)} o ON o.id = l.organization_id "
+        f"LEFT JOIN {q(Household._meta.db_table)} h ON h.id = l.household_id{county_filter['h']} "
+        f"LEFT JOIN {q(Organization._meta.db_table)} o ON o.id = l.organization_id{county_filter['o']} "
         f"LEFT JOIN {q('territory_region')} hv ON hv.id = h.region_id "
         f"LEFT JOIN {q('territory_region')} ov ON ov.id = o.region_id "
         f"WHERE {' AND '.join(where)} AND (h.is_active = %s OR o.is_active = %s)"
@@ -304,8 +311,8 @@ def duty_sql(
             f"AND v.officer_id = p.officer_id AND v.visited_on >= p.{start} "
             f"AND (p.{end} IS NULL OR v.visited_on <= p.{end}) AND v.visited_on < b.{start} "
             "AND v.visited_on <= %s)) AS last FROM b "
-            f"JOIN {q(Liaison._meta.db_table)} p ON p.{target} = b.{target} AND p.{start} < b.{start} "
-            "GROUP BY b.id"
+            f"JOIN {q(Liaison._meta.db_table)} p ON p.{target} = b.{target} AND p.{start} < b.{start}"
+            f"{county_filter['p']} GROUP BY b.id"
         )
         params.append(as_of)
     ctes.append(f"carried AS ({' UNION ALL '.join(carried)})")
