@@ -12,6 +12,7 @@ set on SQLite. Coarser breakdowns (township, top-level category, week) are sums 
 
 from __future__ import annotations
 
+import copy
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -42,6 +43,7 @@ from django.utils.translation import gettext_lazy as _
 
 from grassroots.casework.models import Category, FollowUp, Request, RequestEvent, RequestUnit, Satisfaction
 from grassroots.casework.workflow import OPEN, TERMINAL, Status
+from grassroots.common.queries import many_ids, many_texts
 from grassroots.territory.models import Region, RegionLevel
 from grassroots.workforce.models import Unit
 
@@ -254,7 +256,7 @@ def _by_path(field_name: str, model: Any, outside: Q) -> Callable[[QuerySet, str
 
 def _names(model: Any) -> Callable[[list[Any]], dict[Any, str]]:
     def lookup(keys: list[Any]) -> dict[Any, str]:
-        return dict(model.objects.filter(pk__in=[k for k in keys if k]).values_list("pk", "name"))
+        return dict(model.objects.filter(pk__in=many_ids(k for k in keys if k)).values_list("pk", "name"))
 
     return lookup
 
@@ -262,7 +264,7 @@ def _names(model: Any) -> Callable[[list[Any]], dict[Any, str]]:
 def _grid_names(keys: list[Any]) -> dict[Any, str]:
     from grassroots.territory.models import Grid
 
-    return dict(Grid.objects.filter(pk__in=[k for k in keys if k]).values_list("pk", "name"))
+    return dict(Grid.objects.filter(pk__in=many_ids(k for k in keys if k)).values_list("pk", "name"))
 
 
 def _channel_names(keys: list[Any]) -> dict[Any, str]:
@@ -554,27 +556,51 @@ class Places:
     def __init__(
         self, region_ids: set[int], category_ids: set[int], grid_ids: set[int] = frozenset()
     ) -> None:
-        regions = {
-            r.pk: r for r in Region.objects.filter(pk__in=region_ids).only("id", "path", "level", "name")
-        }
-        codes = {c for r in regions.values() for c in r.path.split("/") if c}
-        townships = {
-            r.code: r
-            for r in Region.objects.filter(code__in=codes, level=RegionLevel.TOWNSHIP).only(
-                "id", "code", "path", "name", "parent_id"
-            )
-        }
-        self.regions = regions
+        self.regions: dict[int, Region] = {}
         self.township: dict[int, Region | None] = {}
-        for pk, region in regions.items():
-            chain = [c for c in region.path.split("/") if c]
-            self.township[pk] = next((townships[c] for c in chain if c in townships), None)
-        cats = {c.pk: c for c in Category.objects.filter(pk__in=category_ids).only("id", "path", "name")}
-        top_codes = {c.path.split("/")[0] for c in cats.values()}
-        tops = {c.path: c for c in Category.objects.filter(parent__isnull=True, code__in=top_codes)}
-        self.categories = cats
-        self.top_category = {pk: tops.get(c.path.split("/")[0] + "/") for pk, c in cats.items()}
+        self.categories: dict[int, Category] = {}
+        self.top_category: dict[int, Category | None] = {}
+        self._load(set(region_ids), set(category_ids))
         self.grid_names = _grid_names(list(grid_ids))
+
+    def _load(self, region_ids: set[int], category_ids: set[int]) -> None:
+        region_ids -= set(self.regions)
+        category_ids -= set(self.categories)
+        if region_ids:
+            regions = {
+                r.pk: r
+                for r in Region.objects.filter(pk__in=many_ids(region_ids)).only(
+                    "id", "path", "level", "name"
+                )
+            }
+            codes = {c for r in regions.values() for c in r.path.split("/") if c}
+            townships = {
+                r.code: r
+                for r in Region.objects.filter(code__in=many_texts(codes), level=RegionLevel.TOWNSHIP).only(
+                    "id", "code", "path", "name", "parent_id"
+                )
+            }
+            self.regions.update(regions)
+            for pk, region in regions.items():
+                chain = [c for c in region.path.split("/") if c]
+                self.township[pk] = next((townships[c] for c in chain if c in townships), None)
+        if category_ids:
+            cats = {
+                c.pk: c
+                for c in Category.objects.filter(pk__in=many_ids(category_ids)).only("id", "path", "name")
+            }
+            top_codes = {c.path.split("/")[0] for c in cats.values()}
+            tops = {c.path: c for c in Category.objects.filter(parent__isnull=True, code__in=top_codes)}
+            self.categories.update(cats)
+            self.top_category.update({pk: tops.get(c.path.split("/")[0] + "/") for pk, c in cats.items()})
+
+    def extended(self, region_ids: set[int], category_ids: set[int]) -> Places:
+        """These places and those of more keys (only the keys not known yet are looked up)."""
+        more = copy.copy(self)
+        more.regions, more.township = dict(self.regions), dict(self.township)
+        more.categories, more.top_category = dict(self.categories), dict(self.top_category)
+        more._load(set(region_ids), set(category_ids))
+        return more
 
     def names(self, dimension: str) -> dict[Any, str] | None:
         """Names of the keys of a breakdown from what is already loaded (None: look them up)."""

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_noop
 from grassroots.casework.models import Category, Channel, Request
 from grassroots.common.errors import FieldError, ValidationFailed
 from grassroots.common.models import AuditEntry
+from grassroots.common.queries import many_ids
 from grassroots.common.scoping import Actor, as_actor, get_visible_or_404
 from grassroots.territory.models import Region
 from grassroots.workforce.models import Unit
@@ -107,7 +108,7 @@ def scoped_requests(actor: Actor | Any, filters: Filters) -> QuerySet[Request]:
 
 
 def place_points(region_ids: set[int]) -> dict[int, tuple[float, float]]:
-    rows = PlacePoint.objects.filter(region_id__in=region_ids).values_list(
+    rows = PlacePoint.objects.filter(region_id__in=many_ids(region_ids)).values_list(
         "region_id", "latitude", "longitude"
     )
     return {pk: (lat, lon) for pk, lat, lon in rows}
@@ -119,8 +120,7 @@ def _previous_places(before: dict[str, list[dict]], current: figures.Places) -> 
     categories = {r["category_id"] for r in before["category"] if r["category_id"]} - set(current.categories)
     if not regions and not categories:
         return current
-    extra = figures.Places(regions | set(current.regions), categories | set(current.categories))
-    return extra
+    return current.extended(regions, categories)
 
 
 def dashboard(
