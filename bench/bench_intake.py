@@ -6,7 +6,7 @@ secrets given through the environment) on 127.0.0.1. A load generator in this pr
 ``http.client`` connections, one per thread) then drives:
 
 * the reference: a trivial authenticated GET (``/api/regions/<county>/``: token authentication, the
-  caller's scope, one row), a fixed count within a time limit;
+  caller's scope, one row) by the same officers, a fixed count within a time limit;
 * the intake: ``POST /api/requests/`` by several token-authenticated officers on several channels, each with
   an ``Idempotency-Key``; a share of the keys is sent twice, part of them at the same moment from two
   connections (concurrent retries) and part of them later (plain retries).
@@ -81,8 +81,12 @@ def _child_setup() -> dict[str, Any]:
                 "code", flat=True
             )
         )
-        officers[name] = {"token": Token.objects.create(user=user).key, "places": places}
-    return {"officers": officers, "reference_path": f"/api/regions/{world.county_a.pk}/"}
+        officers[name] = {
+            "token": Token.objects.create(user=user).key,
+            "places": places,
+            "reference_path": f"/api/regions/{county.pk}/",  # the officer's own county
+        }
+    return {"officers": officers}
 
 
 def _child_verify(answers_path: str, baseline: int) -> dict[str, Any]:
@@ -390,11 +394,18 @@ def _start_server(env: dict[str, str], threads: int, profile: str | None) -> sub
     else:
         waitress = str(Path(sys.executable).parent / "waitress-serve")
         command = [waitress, f"--listen={HOST}:{PORT}", f"--threads={threads}", "config.wsgi:application"]
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The server's log goes to a file, never to a pipe: nobody reads a pipe during the run, and once its
+    # buffer (64 KB) is full every thread that logs (waitress's "Task queue depth" warnings, Django's 4xx
+    # lines) blocks on the write while holding the logging lock, so the whole server stalls.
+    server_log = ROOT / "var" / "bench" / f"waitress-{PORT}.log"
+    server_log.parent.mkdir(parents=True, exist_ok=True)
+    with server_log.open("wb") as log:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
     for _ in range(300):
         time.sleep(0.1)
         if server.poll() is not None:
-            raise RuntimeError(f"waitress exited: {server.stderr.read().decode()[-3000:]}")
+            tail = server_log.read_text(encoding="utf-8", errors="replace")[-3000:]
+            raise RuntimeError(f"waitress exited: {tail}")
         try:
             conn = http.client.HTTPConnection(HOST, PORT, timeout=2)
             conn.request("GET", "/api/")
@@ -479,10 +490,12 @@ def measure(
         setup = _child(_child_env(database_url, debug=True), "setup")
         env = _child_env(database_url, debug=False)
         server = _start_server(env, server_threads, profile)
-        officer = setup["officers"]["officer_a1"]
+        # Spread over the same officers as the intake: one caller alone would meet the API's per-user rate
+        # limit (2,000 a minute) and the reference would count 429s instead of answers.
+        callers = [setup["officers"][name] for name in sorted(setup["officers"])]
         reference_jobs = [
-            {"method": "GET", "path": setup["reference_path"], "token": officer["token"]}
-            for _ in range(count)
+            {"method": "GET", "path": c["reference_path"], "token": c["token"]}
+            for c in (callers[i % len(callers)] for i in range(count))
         ]
         _drive(reference_jobs[: threads * 20], threads, seconds)  # warm-up: connections, imports, caches
         baseline = _child(env, "count")["count"]

@@ -276,7 +276,7 @@ def measure(
         env.update(OPEN311_POST_LIMIT="1000000", OPEN311_POST_WINDOW="60")  # one client address here
         server = intake._start_server(env, server_threads, None)
         officer = setup["officers"]["officer_a1"]
-        warm = [{"method": "GET", "path": setup["reference_path"], "token": officer["token"]}] * (
+        warm = [{"method": "GET", "path": officer["reference_path"], "token": officer["token"]}] * (
             threads * 20
         )
         intake._drive(warm, threads, seconds)
@@ -294,11 +294,14 @@ def measure(
         rounds = []
         for round_ in (0, 1):
             for kind in ("open311", "rest"):
-                got, wall = intake._drive(halves[kind][round_], threads, seconds / 2)
+                with intake._Watch(pg_server, pg_db) as watch:
+                    got, wall = intake._drive(halves[kind][round_], threads, seconds / 2)
                 answers[kind] += got
                 walls[kind] += wall
                 slowest = max((a["seconds"] for a in got), default=0.0)
-                rounds.append(f"{kind} {len(got)} in {wall:.1f}s (slowest {slowest:.1f}s, load {_load()})")
+                rounds.append(
+                    f"{kind} {len(got)} in {wall:.1f}s (slowest {slowest:.1f}s, load {_load()}; {watch.summary()})"
+                )
     finally:
         if server is not None:
             server.terminate()
