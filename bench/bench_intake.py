@@ -16,7 +16,7 @@ exists exactly once, with its intake event and its audit entry, all answers for 
 tracking code, exactly one answer per key was a 201, the number of new requests equals the number of
 distinct accepted keys, and the audit chain verifies.
 
-    python bench/bench_intake.py [--count 3000] [--seconds 30] [--threads 8] [--server-threads 6]
+    python bench/bench_intake.py [--count 3000] [--seconds 30] [--threads 8] [--server-threads 6] [--processes 1]
                                  [--pg-db grassroots_bench_casework_intake] [--profile PATH]
 
 ``run(options)`` is the entry point for ``bench/run.py`` (always PostgreSQL).
@@ -169,8 +169,9 @@ def _child_count() -> dict[str, Any]:
 class Client:
     """One keep-alive connection; reconnects once if the server closed it."""
 
-    def __init__(self) -> None:
-        self.conn = http.client.HTTPConnection(HOST, PORT, timeout=60)
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or PORT
+        self.conn = http.client.HTTPConnection(HOST, self.port, timeout=60)
 
     def send(self, method: str, path: str, token: str, body: bytes | None = None, key: str = "") -> tuple:
         headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
@@ -185,22 +186,25 @@ class Client:
                 return response.status, response.read()
             except (http.client.HTTPException, ConnectionError):
                 self.conn.close()
-                self.conn = http.client.HTTPConnection(HOST, PORT, timeout=60)
+                self.conn = http.client.HTTPConnection(HOST, self.port, timeout=60)
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
 
 
-def _drive(jobs: list[dict[str, Any]], threads: int, seconds: float) -> tuple[list[dict], float]:
-    """Run the jobs in order from ``threads`` connections; stop taking new jobs after ``seconds``."""
+def _drive(
+    jobs: list[dict[str, Any]], threads: int, seconds: float, ports: list[int] | None = None
+) -> tuple[list[dict], float]:
+    """Run the jobs in order from ``threads`` connections (spread over the servers on ``ports``, default
+    ``PORT``); stop taking new jobs after ``seconds``."""
     lock = threading.Lock()
     position = [0]
     answers: list[dict[str, Any]] = []
     started = time.perf_counter()
     deadline = started + seconds
 
-    def worker() -> None:
-        client = Client()
+    def worker(port: int) -> None:
+        client = Client(port)
         mine = []
         while True:
             with lock:
@@ -216,7 +220,7 @@ def _drive(jobs: list[dict[str, Any]], threads: int, seconds: float) -> tuple[li
                 )
             except OSError as exc:  # a timeout or a refused connection is a failed answer, not a crash
                 status, body = 0, str(exc).encode()
-                client = Client()
+                client = Client(port)
             elapsed = time.perf_counter() - t0
             answer = {
                 "status": status,
@@ -237,7 +241,8 @@ def _drive(jobs: list[dict[str, Any]], threads: int, seconds: float) -> tuple[li
         with lock:
             answers.extend(mine)
 
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    ports = ports or [PORT]
+    pool = [threading.Thread(target=worker, args=(ports[i % len(ports)],)) for i in range(threads)]
     for t in pool:
         t.start()
     for t in pool:
@@ -387,17 +392,25 @@ def _child(env: dict[str, str], *args: str) -> dict[str, Any]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def _start_server(env: dict[str, str], threads: int, profile: str | None) -> subprocess.Popen:
+def _start_server(
+    env: dict[str, str], threads: int, profile: str | None, port: int | None = None
+) -> subprocess.Popen:
+    port = port or PORT
     if profile:
         command = [sys.executable, str(Path(__file__).resolve()), "--serve"]
-        env = {**env, "BENCH_SERVER_THREADS": str(threads), "BENCH_PROFILE": profile}
+        env = {
+            **env,
+            "BENCH_SERVER_THREADS": str(threads),
+            "BENCH_PROFILE": profile,
+            "BENCH_SERVE_PORT": str(port),
+        }
     else:
         waitress = str(Path(sys.executable).parent / "waitress-serve")
-        command = [waitress, f"--listen={HOST}:{PORT}", f"--threads={threads}", "config.wsgi:application"]
+        command = [waitress, f"--listen={HOST}:{port}", f"--threads={threads}", "config.wsgi:application"]
     # The server's log goes to a file, never to a pipe: nobody reads a pipe during the run, and once its
     # buffer (64 KB) is full every thread that logs (waitress's "Task queue depth" warnings, Django's 4xx
     # lines) blocks on the write while holding the logging lock, so the whole server stalls.
-    server_log = ROOT / "var" / "bench" / f"waitress-{PORT}.log"
+    server_log = ROOT / "var" / "bench" / f"waitress-{port}.log"
     server_log.parent.mkdir(parents=True, exist_ok=True)
     with server_log.open("wb") as log:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
@@ -407,7 +420,7 @@ def _start_server(env: dict[str, str], threads: int, profile: str | None) -> sub
             tail = server_log.read_text(encoding="utf-8", errors="replace")[-3000:]
             raise RuntimeError(f"waitress exited: {tail}")
         try:
-            conn = http.client.HTTPConnection(HOST, PORT, timeout=2)
+            conn = http.client.HTTPConnection(HOST, port, timeout=2)
             conn.request("GET", "/api/")
             conn.getresponse().read()
             conn.close()
@@ -453,7 +466,8 @@ def _serve() -> None:
         os._exit(0)
 
     signal.signal(signal.SIGTERM, stop)
-    serve(profiled, host=HOST, port=PORT, threads=int(os.environ["BENCH_SERVER_THREADS"]), _quiet=True)
+    port = int(os.environ.get("BENCH_SERVE_PORT", PORT))
+    serve(profiled, host=HOST, port=port, threads=int(os.environ["BENCH_SERVER_THREADS"]), _quiet=True)
 
 
 def _summary(answers: list[dict[str, Any]], wall: float) -> dict[str, Any]:
@@ -481,15 +495,20 @@ def measure(
     pg_server: str = PG_SERVER,
     pg_db: str = PG_DB,
     profile: str | None = None,
+    processes: int = 1,
 ) -> dict[str, Any]:
     _pg_admin(f"DROP DATABASE IF EXISTS {pg_db}", pg_server)
     _pg_admin(f"CREATE DATABASE {pg_db}", pg_server)
     database_url = f"{pg_server}/{pg_db}"
-    server = None
+    servers: list[subprocess.Popen] = []
+    # One waitress process runs Python on one core at a time; a deployment on more cores runs one per core
+    # behind nginx, which ``processes`` imitates (the connections are spread over the ports).
+    ports = [PORT + i for i in range(processes)]
     try:
         setup = _child(_child_env(database_url, debug=True), "setup")
         env = _child_env(database_url, debug=False)
-        server = _start_server(env, server_threads, profile)
+        for port in ports:
+            servers.append(_start_server(env, server_threads, profile, port))
         # Spread over the same officers as the intake: one caller alone would meet the API's per-user rate
         # limit (2,000 a minute) and the reference would count 429s instead of answers.
         callers = [setup["officers"][name] for name in sorted(setup["officers"])]
@@ -497,19 +516,23 @@ def measure(
             {"method": "GET", "path": c["reference_path"], "token": c["token"]}
             for c in (callers[i % len(callers)] for i in range(count))
         ]
-        _drive(reference_jobs[: threads * 20], threads, seconds)  # warm-up: connections, imports, caches
+        _drive(
+            reference_jobs[: threads * 20], threads, seconds, ports
+        )  # warm-up: connections, imports, caches
         baseline = _child(env, "count")["count"]
         run_id = f"b{int(time.time())}"
         jobs = _intake_jobs(setup, count, run_id)
         busy0, total0 = _machine_busy()
-        server_cpu0, client_cpu0 = _cpu_seconds(server.pid), time.process_time()
+        server_cpu0 = sum(_cpu_seconds(server.pid) for server in servers)
+        client_cpu0 = time.process_time()
         with _Watch(pg_server, pg_db) as watch:
-            intake_answers, intake_wall = _drive(jobs, threads, seconds)
-        server_cpu, client_cpu = _cpu_seconds(server.pid) - server_cpu0, time.process_time() - client_cpu0
+            intake_answers, intake_wall = _drive(jobs, threads, seconds, ports)
+        server_cpu = sum(_cpu_seconds(server.pid) for server in servers) - server_cpu0
+        client_cpu = time.process_time() - client_cpu0
         busy1, total1 = _machine_busy()
-        reference_answers, reference_wall = _drive(reference_jobs, threads, seconds)
+        reference_answers, reference_wall = _drive(reference_jobs, threads, seconds, ports)
     finally:
-        if server is not None:
+        for server in servers:
             server.terminate()
             server.wait(timeout=30)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
@@ -527,6 +550,7 @@ def measure(
         "jobs": len(jobs),
         "threads": threads,
         "server_threads": server_threads,
+        "processes": processes,
         "server_cpu": server_cpu,
         "client_cpu": client_cpu,
         "machine_cpu": (busy1 - busy0) / (total1 - total0) * (os.cpu_count() or 1) * intake_wall,
@@ -544,6 +568,7 @@ def run(options: Any) -> list[dict[str, Any]]:
         pg_server=_option(options, "pg_server", PG_SERVER),
         pg_db=_option(options, "pg_db", PG_DB),
         profile=_option(options, "profile", None),
+        processes=int(_option(options, "processes", 1)),
     )
     intake, reference, verify = data["intake"], data["reference"], data["verify"]
     if verify["problem_count"] or intake["failed"]:
@@ -552,7 +577,8 @@ def run(options: Any) -> list[dict[str, Any]]:
             f"{intake['failed']} failed answers {intake['errors']}"
         )
     cores = (
-        f"{data['cores']} cores shared by waitress ({data['server_threads']} threads), PostgreSQL and the load "
+        f"{data['cores']} cores shared by waitress ({data['processes']} process(es) of {data['server_threads']} "
+        f"threads), PostgreSQL and the load "
         f"generator ({data['threads']} keep-alive connections, threads in one process); during the intake "
         f"phase waitress used {data['server_cpu']:.1f} CPU-s, the generator {data['client_cpu']:.1f} CPU-s, the "
         f"whole machine {data['machine_cpu']:.1f} CPU-s of {intake['wall']:.1f} s wall; {data['watch']}"
@@ -601,6 +627,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="time limit of each phase")
     parser.add_argument("--threads", type=int, default=8, help="concurrent client connections")
     parser.add_argument("--server-threads", type=int, default=6, help="waitress worker threads")
+    parser.add_argument(
+        "--processes", type=int, default=1, help="waitress processes (ports from the base port up)"
+    )
     parser.add_argument("--pg-server", default=os.environ.get("BENCH_PG_SERVER", PG_SERVER))
     parser.add_argument("--pg-db", default=PG_DB, help="throw-away database (dropped and created)")
     parser.add_argument("--profile", default=None, help="write a cProfile of the server to this path")

@@ -251,6 +251,8 @@ WORK_CALENDAR = env("WORK_CALENDAR", "cn")
 
 # Years after a matter ended before retention_apply erases its contact details (docs/operations.md).
 RETENTION_YEARS = float(env("RETENTION_YEARS", "3"))
+# Counties whose due lists are generated at once (PostgreSQL; one connection each): one per core.
+OUTREACH_GENERATION_WORKERS = int(env("OUTREACH_GENERATION_WORKERS", "2"))
 
 # Officers hired within this many months count as new recruits (新招录人员).
 RECRUIT_PERIOD_MONTHS = int(env("RECRUIT_PERIOD_MONTHS", "24"))

@@ -28,11 +28,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import (
@@ -710,18 +712,48 @@ def liaison_places_sync(liaisons: QuerySet[Liaison] | None = None) -> int:
 GenerationProgress = Callable[[int, int], None]
 
 
+def _county_duties_replace(county_id: int, as_of: date, rules: list[VisitRule]) -> int:
+    """One county's duties and counts, replaced in one transaction; returns the duties written."""
+    with transaction.atomic():
+        VisitDuty.objects.filter(Q(county_id=county_id) | Q(liaison__county_id=county_id)).delete()
+        written = _insert_duties(None, as_of, rules, county_id=county_id)
+        CoverageCount.objects.filter(as_of=as_of, county_id=county_id).delete()
+        counts_rebuild(as_of=as_of, where=Q(county_id=county_id))
+    return written
+
+
+def _in_own_connection(county_id: int, as_of: date, rules: list[VisitRule]) -> int:
+    try:
+        return _county_duties_replace(county_id, as_of, rules)
+    finally:
+        connection.close()  # this worker thread's connection must not outlive it
+
+
+def generation_workers(counties: int, requested: int | None = None) -> int:
+    """How many counties are generated at once: ``OUTREACH_GENERATION_WORKERS`` (default 2, one per core
+    of a small server) on PostgreSQL; one on SQLite (one writer at a time) and inside a transaction (other
+    connections would not see its rows)."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return 1
+    wanted = requested if requested is not None else int(getattr(settings, "OUTREACH_GENERATION_WORKERS", 2))
+    return max(1, min(wanted, counties))
+
+
 def duties_generate(
     *,
     as_of: date | None = None,
     counties: Iterable[int] | None = None,
     progress: GenerationProgress | None = None,
     created_by: Any = None,
+    workers: int | None = None,
 ) -> DutyGeneration:
     """Generate the due lists: every liaison's duty as of ``as_of`` (default today), county by county.
 
     Idempotent: each county's rows are replaced in one transaction, so running it again for the same day
     gives the same rows, and a reader never sees a county half-written. Liaison places are first brought
-    up to date with their targets (households that moved)."""
+    up to date with their targets (households that moved). Counties are independent (their rows are
+    disjoint), so ``generation_workers`` of them run at once, each in its own connection; ``progress`` is
+    called from this thread as counties finish."""
     as_of = as_of or timezone.localdate()
     started = time.perf_counter()
     run = DutyGeneration.objects.create(as_of=as_of, started_at=timezone.now(), created_by=created_by)
@@ -731,14 +763,24 @@ def duties_generate(
         counties = sorted(set(Liaison.objects.order_by().values_list("county_id", flat=True).distinct()))
     counties = list(counties)
     total = 0
-    for done, county_id in enumerate(counties, start=1):
-        with transaction.atomic():
-            VisitDuty.objects.filter(Q(county_id=county_id) | Q(liaison__county_id=county_id)).delete()
-            total += _insert_duties(None, as_of, rules, county_id=county_id)
-            CoverageCount.objects.filter(as_of=as_of, county_id=county_id).delete()
-            counts_rebuild(as_of=as_of, where=Q(county_id=county_id))
-        if progress is not None:
-            progress(done, len(counties))
+    parallel = generation_workers(len(counties), workers)
+    if parallel > 1:
+        with ThreadPoolExecutor(parallel, thread_name_prefix="due-lists") as pool:
+            futures = [pool.submit(_in_own_connection, county_id, as_of, rules) for county_id in counties]
+            try:
+                for done, future in enumerate(as_completed(futures), start=1):
+                    total += future.result()
+                    if progress is not None:
+                        progress(done, len(counties))
+            except BaseException:
+                for future in futures:  # a failed county stops the counties not yet started
+                    future.cancel()
+                raise
+    else:
+        for done, county_id in enumerate(counties, start=1):
+            total += _county_duties_replace(county_id, as_of, rules)
+            if progress is not None:
+                progress(done, len(counties))
     # Counts of other days (and of counties no longer holding duties) go once the new day is complete.
     CoverageCount.objects.exclude(as_of=as_of, county_id__in=counties).delete()
     run.duties = total

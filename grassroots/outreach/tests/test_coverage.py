@@ -8,6 +8,7 @@ import random
 from datetime import date, datetime, time, timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from grassroots.common.scoping import actor_for
@@ -434,6 +435,34 @@ def test_household_move_mid_period(world, rules):
 
 
 # --------------------------------------------------------------------------------- generated due lists
+
+
+@pytest.mark.django_db(transaction=True)
+def test_counties_generated_at_once_give_the_rows_of_one_after_the_other(scenario):
+    w = scenario
+    link(w, w.officer_b, date(2025, 1, 1), household=w.household_b1)  # a second county
+    visit(w, w.officer_b, date(2025, 6, 2), household=w.household_b1)
+    fields = [f.attname for f in VisitDuty._meta.fields]
+
+    def rows():
+        duties = sorted(VisitDuty.objects.values_list(*fields))
+        tallies = sorted(
+            CoverageCount.objects.values_list("county_id", "region_id", "officer_id", "assigned", "covered")
+        )
+        return duties, tallies
+
+    if connection.vendor == "postgresql":
+        assert cov.generation_workers(2) == 2
+    one = cov.duties_generate(as_of=AS_OF, workers=1)
+    sequential = rows()
+    steps = []
+    both = cov.duties_generate(
+        as_of=AS_OF, workers=2, progress=lambda done, total: steps.append((done, total))
+    )
+    assert both.duties == one.duties == 5 and both.finished_at is not None
+    assert rows() == sequential
+    assert {duty[fields.index("county_id")] for duty in sequential[0]} == {w.county_a.pk, w.county_b.pk}
+    assert steps == [(1, 2), (2, 2)]
 
 
 def test_due_list_generation_is_idempotent(scenario):
