@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from grassroots.common.scoping import Actor, as_actor, paths_q
 
+from .workflow import OPEN as OPEN_STATUSES
 from .workflow import Action, Status
 
 
@@ -242,6 +243,12 @@ class Request(models.Model):
                 name="request_follow_up_due",
             ),
             models.Index(fields=["kind", "resolved_at"], name="request_kind_resolved"),
+            # The open matters, soonest deadline first: what every officer's list ("my requests") reads.
+            models.Index(
+                fields=["due_at", "id"],
+                condition=Q(matter__isnull=True, status__in=sorted(OPEN_STATUSES)),
+                name="request_open_by_due",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -268,6 +275,14 @@ class RequestUnit(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["request"], condition=Q(role="lead", is_active=True), name="request_one_active_lead"
+            ),
+        ]
+        indexes = [
+            # The requests a unit subtree leads (an officer's list, a leader's scope): read from the index alone.
+            models.Index(
+                fields=["unit", "request"],
+                condition=Q(role="lead", is_active=True),
+                name="requestunit_lead_unit",
             ),
         ]
 
