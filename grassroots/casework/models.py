@@ -243,11 +243,13 @@ class Request(models.Model):
                 name="request_follow_up_due",
             ),
             models.Index(fields=["kind", "resolved_at"], name="request_kind_resolved"),
-            # The open matters, soonest deadline first: what every officer's list ("my requests") reads.
+            # The open matters: what every officer's list ("my requests") reads. It holds what the list's
+            # count and order need (deadline, place for the scope, registrar, assignee), so the count is
+            # answered from the index alone.
             models.Index(
-                fields=["due_at", "id"],
+                fields=["id", "due_at", "region", "created_by", "assignee"],
                 condition=Q(matter__isnull=True, status__in=sorted(OPEN_STATUSES)),
-                name="request_open_by_due",
+                name="request_open",
             ),
         ]
 
