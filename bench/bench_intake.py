@@ -516,9 +516,8 @@ def measure(
             {"method": "GET", "path": c["reference_path"], "token": c["token"]}
             for c in (callers[i % len(callers)] for i in range(count))
         ]
-        _drive(
-            reference_jobs[: threads * 20], threads, seconds, ports
-        )  # warm-up: connections, imports, caches
+        # Warm-up: connections, imports, caches.
+        _drive(reference_jobs[: threads * 20], threads, seconds, ports)
         baseline = _child(env, "count")["count"]
         run_id = f"b{int(time.time())}"
         jobs = _intake_jobs(setup, count, run_id)

@@ -76,7 +76,7 @@ class FormClient(intake.Client):
                 break
             except (http.client.HTTPException, ConnectionError):
                 self.conn.close()
-                self.conn = http.client.HTTPConnection(intake.HOST, intake.PORT, timeout=60)
+                self.conn = http.client.HTTPConnection(intake.HOST, self.port, timeout=60)
                 if attempt == 2:
                     raise
         if status == 200:

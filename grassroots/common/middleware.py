@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -55,16 +55,23 @@ def _nul_fields(value: Any, prefix: str = "") -> Iterator[str]:
             yield from _nul_fields(item, f"{prefix}[{index}]" if prefix else str(index))
 
 
+def _nul_keys(
+    pairs: Iterable[tuple[str, list[Any]]], unnamed: str, text: Callable[[Any], str] = str
+) -> list[str]:
+    """The keys of a query string, form or file list (``(key, values)`` pairs) whose key or one of whose
+    values (as ``text`` gives it) holds a NUL; a key that is nothing but NULs is named ``unnamed``."""
+    return [
+        key.replace(NUL, "") or unnamed
+        for key, values in pairs
+        if NUL in key or any(NUL in text(v) for v in values)
+    ]
+
+
 def _offending_fields(request: HttpRequest) -> list[str]:
     fields: list[str] = []
     if NUL in request.path:
         fields.append("path")
-    fields += [
-        key.replace(NUL, "") or "query"
-        for key, value in request.GET.lists()
-        for v in [key, *value]
-        if NUL in v
-    ]
+    fields += _nul_keys(request.GET.lists(), "query")
     content_type = request.content_type or ""
     if request.method in ("POST", "PUT", "PATCH") and content_type in (
         "application/json",
@@ -87,18 +94,8 @@ def _offending_fields(request: HttpRequest) -> list[str]:
     elif request.method in ("POST", "PUT", "PATCH") and content_type == "multipart/form-data":
         # Parsing the form here is what CSRF checking does anyway; DRF then reads the parsed form and files.
         # A NUL in an uploaded file's name is refused too; the file's content is the importer's to judge.
-        fields += [
-            key.replace(NUL, "") or "body"
-            for key, values in request.POST.lists()
-            for v in [key, *values]
-            if NUL in v
-        ]
-        fields += [
-            key.replace(NUL, "") or "file"
-            for key, files in request.FILES.lists()
-            for f in files
-            if NUL in key + (f.name or "")
-        ]
+        fields += _nul_keys(request.POST.lists(), "body")
+        fields += _nul_keys(request.FILES.lists(), "file", text=lambda upload: upload.name or "")
     return list(dict.fromkeys(fields))
 
 
