@@ -44,7 +44,7 @@ from django.utils.translation import gettext_lazy as _
 from grassroots.casework.models import Category, FollowUp, Request, RequestEvent, RequestUnit, Satisfaction
 from grassroots.casework.workflow import OPEN, TERMINAL, Status
 from grassroots.common.queries import many_ids, many_texts
-from grassroots.territory.models import Region, RegionLevel
+from grassroots.territory.models import Grid, Region, RegionLevel
 from grassroots.workforce.models import Unit
 
 RESOLVED = (Status.RESOLVED, Status.FOLLOW_UP, Status.CLOSED)
@@ -261,10 +261,7 @@ def _names(model: Any) -> Callable[[list[Any]], dict[Any, str]]:
     return lookup
 
 
-def _grid_names(keys: list[Any]) -> dict[Any, str]:
-    from grassroots.territory.models import Grid
-
-    return dict(Grid.objects.filter(pk__in=many_ids(k for k in keys if k)).values_list("pk", "name"))
+_grid_names = _names(Grid)
 
 
 def _channel_names(keys: list[Any]) -> dict[Any, str]:
@@ -293,7 +290,6 @@ def _place_narrow(qs: QuerySet, key: str) -> QuerySet:
 
 
 def _place_names(keys: list[Any]) -> dict[Any, str]:
-    from grassroots.territory.models import Grid
 
     names = {}
     for key in keys:
