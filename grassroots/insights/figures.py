@@ -290,7 +290,6 @@ def _place_narrow(qs: QuerySet, key: str) -> QuerySet:
 
 
 def _place_names(keys: list[Any]) -> dict[Any, str]:
-
     names = {}
     for key in keys:
         region_id, _, grid_id = str(key).partition("-")
