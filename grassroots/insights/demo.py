@@ -21,7 +21,11 @@ DANGER_DAYS = 30
 
 
 def step_insights(ctx: DemoContext) -> dict[str, int]:
-    counts = {"outcomes": services.outcomes_refresh(), "map_points": services.place_points_refresh()}
+    counts = {
+        "outcomes": services.outcomes_refresh(),
+        "rolled_up": services.rollup_refresh(),
+        "map_points": services.place_points_refresh(),
+    }
     since = timezone.now() - timedelta(days=DANGER_DAYS)
     recent = Request.objects.filter(created_at__gte=since).select_related("region", "grid", "category")
     raised = 0

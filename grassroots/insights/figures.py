@@ -406,7 +406,11 @@ _OUTER = {
 }
 
 
-def _flag_rows(qs: QuerySet[Request], now: datetime, measures: tuple[str, ...]) -> QuerySet:
+def _flag_rows(
+    qs: QuerySet[Request], now: datetime, measures: tuple[str, ...], extra: tuple[str, ...] = ()
+) -> QuerySet:
+    """Per request: the key columns, a 0/1 column ``m_<code>`` per measure computed in SQL and the raw values
+    the ``_OUTER`` measures read (``x_on_time``, ``x_satisfaction``); ``extra`` columns besides."""
     inner = [code for code in measures if code not in _OUTER]
     if "on_time" in measures and "clocked" not in inner:
         inner.append("clocked")
@@ -432,7 +436,7 @@ def _flag_rows(qs: QuerySet[Request], now: datetime, measures: tuple[str, ...]) 
             **flags,
             **raw,
         )
-        .values(*_COLUMNS, *flags, *raw)
+        .values(*extra, *_COLUMNS, *flags, *raw)
     )
 
 
@@ -539,10 +543,24 @@ def rates(counts: dict[str, int]) -> list[dict[str, Any]]:
     return out
 
 
-def _sum_into(target: dict[Any, dict[str, int]], key: Any, row: dict[str, Any]) -> None:
-    bucket = target.setdefault(key, dict.fromkeys(MEASURES, 0))
-    for code in MEASURES:
+def _sum_into(
+    target: dict[Any, dict[str, int]],
+    key: Any,
+    row: dict[str, Any],
+    measures: tuple[str, ...] = tuple(MEASURES),
+) -> None:
+    bucket = target.get(key)
+    if bucket is None:
+        target[key] = bucket = dict.fromkeys(MEASURES, 0)
+    for code in measures:
         bucket[code] += row[code]
+
+
+@dataclass(frozen=True, slots=True)
+class _Place:
+    pk: int
+    name: str
+    path: str
 
 
 class Places:
@@ -551,8 +569,8 @@ class Places:
     def __init__(
         self, region_ids: set[int], category_ids: set[int], grid_ids: set[int] = frozenset()
     ) -> None:
-        self.regions: dict[int, Region] = {}
-        self.township: dict[int, Region | None] = {}
+        self.regions: dict[int, _Place] = {}
+        self.township: dict[int, _Place | None] = {}
         self.categories: dict[int, Category] = {}
         self.top_category: dict[int, Category | None] = {}
         self._load(set(region_ids), set(category_ids))
@@ -562,18 +580,19 @@ class Places:
         region_ids -= set(self.regions)
         category_ids -= set(self.categories)
         if region_ids:
+            # Light records, not model instances: a city has thousands of villages.
             regions = {
-                r.pk: r
-                for r in Region.objects.filter(pk__in=many_ids(region_ids)).only(
-                    "id", "path", "level", "name"
+                pk: _Place(pk, name, path)
+                for pk, name, path in Region.objects.filter(pk__in=many_ids(region_ids)).values_list(
+                    "id", "name", "path"
                 )
             }
             codes = {c for r in regions.values() for c in r.path.split("/") if c}
             townships = {
-                r.code: r
-                for r in Region.objects.filter(code__in=many_texts(codes), level=RegionLevel.TOWNSHIP).only(
-                    "id", "code", "path", "name", "parent_id"
-                )
+                code: _Place(pk, name, path)
+                for pk, code, name, path in Region.objects.filter(
+                    code__in=many_texts(codes), level=RegionLevel.TOWNSHIP
+                ).values_list("id", "code", "name", "path")
             }
             self.regions.update(regions)
             for pk, region in regions.items():
@@ -622,24 +641,30 @@ def _labelled(buckets: dict[Any, dict[str, int]], names: dict[Any, str], none_la
 
 
 def breakdowns(
-    sets: dict[str, list[dict]], places: Places, *, named: bool = True
+    sets: dict[str, list[dict]],
+    places: Places,
+    *,
+    named: bool = True,
+    measures: tuple[str, ...] = tuple(MEASURES),
 ) -> dict[str, list[dict[str, Any]]]:
     """Rows of every breakdown table, busiest first, each with every measure (and its name, unless
-    ``named`` is False: the previous period's rows are only looked up by key)."""
+    ``named`` is False: the previous period's rows are only looked up by key). Only ``measures`` are summed
+    (the others stay 0)."""
     out: dict[str, dict[Any, dict[str, int]]] = defaultdict(dict)
+    m = measures
     for row in sets.get("category", []):
         top = places.top_category.get(row["category_id"]) if row["category_id"] else None
-        _sum_into(out["category_group"], top.pk if top else None, row)
-        _sum_into(out["category"], row["category_id"], row)
+        _sum_into(out["category_group"], top.pk if top else None, row, m)
+        _sum_into(out["category"], row["category_id"], row, m)
     for row in sets.get("place", []):
         township = places.township.get(row["region_id"])
-        _sum_into(out["township"], township.pk if township else None, row)
-        _sum_into(out["region"], row["region_id"], row)
-        _sum_into(out["grid"], row["grid_id"], row)
+        _sum_into(out["township"], township.pk if township else None, row, m)
+        _sum_into(out["region"], row["region_id"], row, m)
+        _sum_into(out["grid"], row["grid_id"], row, m)
     for row in sets.get("channel", []):
-        _sum_into(out["channel"], row["channel"], row)
+        _sum_into(out["channel"], row["channel"], row, m)
     for row in sets.get("unit", []):
-        _sum_into(out["unit"], row["lead_unit_id"], row)
+        _sum_into(out["unit"], row["lead_unit_id"], row, m)
     result = {}
     for code in (*BREAKDOWNS, "region"):
         buckets = out.get(code, {})

@@ -188,3 +188,106 @@ class RequestOutcome(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id} v{self.version}"
+
+
+class RollupDimension(models.TextChoices):
+    CATEGORY = "category", _("Category")
+    PLACE = "place", _("Village / community and grid")
+    CHANNEL = "channel", _("Channel")
+    UNIT = "unit", _("Lead unit")
+
+
+class RollupGrain(models.TextChoices):
+    DAY = "d", _("day")
+    MONTH = "m", _("month")
+
+
+class FigureRollup(models.Model):
+    """The dashboard's counts of settled requests (not open, matter roots), summed by one dimension per day
+    and per calendar month of registration. Kept exact by ``rollup_refresh`` from ``RolledRequest`` (what each
+    request contributes); read together with the requests not rolled up yet (see ``insights.rollup``).
+    ``key`` is the dimension's value as text, for uniqueness; the id columns hold the same value for reading."""
+
+    dimension = models.CharField(max_length=8, choices=RollupDimension.choices)
+    grain = models.CharField(max_length=1, choices=RollupGrain.choices)
+    bucket = models.DateField()  # the day, or the first day of the month
+    key = models.CharField(max_length=48)
+    category_id = models.BigIntegerField(null=True, blank=True)
+    region_id = models.BigIntegerField(null=True, blank=True)
+    grid_id = models.BigIntegerField(null=True, blank=True)
+    channel = models.CharField(max_length=16, blank=True)
+    lead_unit_id = models.BigIntegerField(null=True, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    responded = models.PositiveIntegerField(default=0)
+    eligible = models.PositiveIntegerField(default=0)
+    resolved = models.PositiveIntegerField(default=0)
+    clocked = models.PositiveIntegerField(default=0)
+    on_time = models.PositiveIntegerField(default=0)
+    reopened = models.PositiveIntegerField(default=0)
+    followed = models.PositiveIntegerField(default=0)
+    satisfied = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("figure roll-up")
+        verbose_name_plural = _("figure roll-ups")
+        constraints = [
+            models.UniqueConstraint(fields=["dimension", "grain", "bucket", "key"], name="figure_rollup_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dimension} {self.grain} {self.bucket} {self.key}"
+
+
+class RolledRequest(models.Model):
+    """What one request contributes to ``FigureRollup`` now: its keys and a bit per measure (bit i = the i-th
+    of ``insights.rollup.ROLLED_MEASURES``). No foreign key: the row outlives a deleted request until the next
+    refresh takes its contribution back out."""
+
+    request_id = models.BigIntegerField(primary_key=True)
+    day = models.DateField()
+    category_id = models.BigIntegerField(null=True, blank=True)
+    region_id = models.BigIntegerField()
+    grid_id = models.BigIntegerField(null=True, blank=True)
+    channel = models.CharField(max_length=16)
+    lead_unit_id = models.BigIntegerField(null=True, blank=True)
+    flags = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("rolled-up request")
+        verbose_name_plural = _("rolled-up requests")
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.day}"
+
+
+class ChangedRequest(models.Model):
+    """A request inserted, changed or deleted since the roll-up last took it in: one row per change, written
+    by database triggers on ``casework_request`` (so no write path can forget it) and removed by
+    ``rollup_refresh`` once the request's contribution is current."""
+
+    id = models.BigAutoField(primary_key=True)
+    request_id = models.BigIntegerField(db_index=True)
+
+    class Meta:
+        verbose_name = _("changed request")
+        verbose_name_plural = _("changed requests")
+
+    def __str__(self) -> str:
+        return str(self.request_id)
+
+
+class RollupState(models.Model):
+    """One row: the time zone the roll-up's days were cut in (another one makes the next refresh rebuild it,
+    and the dashboard read everything live until then) and when it was last refreshed. Its row lock keeps
+    refreshes one at a time."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    time_zone = models.CharField(max_length=64)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("roll-up state")
+        verbose_name_plural = _("roll-up states")
+
+    def __str__(self) -> str:
+        return f"{self.time_zone} {self.refreshed_at}"

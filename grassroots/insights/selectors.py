@@ -25,7 +25,7 @@ from grassroots.common.scoping import Actor, as_actor, get_visible_or_404
 from grassroots.territory.models import Region
 from grassroots.workforce.models import Unit
 
-from . import figures
+from . import figures, rollup
 from .figures import DIMENSIONS, MEASURES, Filters
 from .models import EarlyWarning, PlacePoint, Severity, WarningKind, WarningStatus
 
@@ -123,6 +123,19 @@ def _previous_places(before: dict[str, list[dict]], current: figures.Places) -> 
     return current.extended(regions, categories)
 
 
+def _aggregate(
+    actor: Actor,
+    filters: Filters,
+    now: datetime,
+    sets: tuple[str, ...],
+    measures: tuple[str, ...] = tuple(MEASURES),
+) -> dict[str, list[dict]]:
+    """``figures.aggregate`` of the actor's requests, read from the kept roll-up where it can serve them."""
+    if rollup.usable(actor, filters):
+        return rollup.aggregate(filters, now, sets, measures)
+    return figures.aggregate(scoped_requests(actor, filters), now, sets=sets, measures=measures)
+
+
 def dashboard(
     *, actor: Actor | Any, filters: Filters, now: datetime | None = None, with_coverage: bool = True
 ) -> dict[str, Any]:
@@ -131,9 +144,10 @@ def dashboard(
     visit coverage out (the page loads it separately, see ``coverage``)."""
     actor = require_insights(actor)
     now = now or timezone.now()
-    sets = figures.aggregate(scoped_requests(actor, filters), now, sets=figures.sets_for(filters))
-    before = figures.aggregate(
-        scoped_requests(actor, filters.previous()),
+    sets = _aggregate(actor, filters, now, sets=figures.sets_for(filters))
+    before = _aggregate(
+        actor,
+        filters.previous(),
         now,
         sets=("all", "category", "place", "channel", "unit"),
         measures=("total",),
@@ -145,7 +159,7 @@ def dashboard(
     )
     counts = sets["all"][0]
     tables = figures.breakdowns(sets, places)
-    previous = figures.breakdowns(before, _previous_places(before, places), named=False)
+    previous = figures.breakdowns(before, _previous_places(before, places), named=False, measures=("total",))
     for code, rows in tables.items():
         figures.compare(rows, previous.get(code, []))
     heat = figures.heat(sets, places, place_points({r["region_id"] for r in sets["place"]}))

@@ -21,6 +21,7 @@ from grassroots.common.errors import Conflict, FieldError, ValidationFailed
 from grassroots.common.scoping import Actor, as_actor
 
 from . import danger
+from . import rollup as _rollup
 from .models import EarlyWarning, PlacePoint, Severity, WarningKind, WarningStatus
 from .selectors import require_insights, warning_get
 
@@ -391,3 +392,7 @@ def outcomes_refresh(*, batch_size: int = 5000, progress: Any = None) -> int:
     if stale:
         audit_record(actor=None, action="insights.outcomes_refresh", data={"requests": len(stale)})
     return len(stale)
+
+
+# The figure roll-up's refresh lives beside its reads (``insights.rollup``); it is a service like the others.
+rollup_refresh = _rollup.rollup_refresh

@@ -38,6 +38,7 @@ class Command(BaseCommand):
         quiet = options["verbosity"] == 0
         if not options["no_scan"]:
             outcomes = services.outcomes_refresh()
+            rolled = services.rollup_refresh()
             points = services.place_points_refresh()
             with tqdm(desc="rise tests", unit="series", disable=quiet) as bar:
                 results = scan.scan_rises(now=now, progress=bar.update)
@@ -48,7 +49,7 @@ class Command(BaseCommand):
                 scan.scan_deadlines(now=now),
             )
             self.stdout.write(
-                f"request outcomes rewritten: {outcomes}; map points: {points}; rises: {flagged} of {len(results)} series flagged; "
+                f"request outcomes rewritten: {outcomes}; rolled up: {rolled}; map points: {points}; rises: {flagged} of {len(results)} series flagged; "
                 f"new warnings: repeats {repeats}, groups {groups}, deadlines {deadlines}"
             )
         if options["no_digest"]:
