@@ -244,10 +244,10 @@ class Request(models.Model):
             ),
             models.Index(fields=["kind", "resolved_at"], name="request_kind_resolved"),
             # The open matters: what every officer's list ("my requests") reads. It holds what the list's
-            # count and order need (deadline, place for the scope, registrar, assignee), so the count is
-            # answered from the index alone.
+            # count, order and deadline filters need (deadline, pause, place for the scope, registrar,
+            # assignee), so the count and a page's keys are answered from the index alone.
             models.Index(
-                fields=["id", "due_at", "region", "created_by", "assignee"],
+                fields=["id", "due_at", "region", "created_by", "assignee", "is_paused"],
                 condition=Q(matter__isnull=True, status__in=sorted(OPEN_STATUSES)),
                 name="request_open",
             ),

@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from grassroots.common.api.pagination import KeysFirstPagination
 from grassroots.common.api.schema import DETAIL_ERRORS, READ_ERRORS, error_responses
 from grassroots.common.api.views import ScopedViewSet
 from grassroots.common.errors import NotFound
@@ -59,6 +60,7 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     queryset = Request.objects.none()
     serializer_class = s.RequestSerializer
     filter_serializer_class = s.RequestFilterSerializer
+    pagination_class = KeysFirstPagination  # an officer's or a county's open requests: read keys first
 
     def get_serializer_class(self) -> type:
         return s.RequestSerializer if self.action == "list" else s.RequestDetailSerializer

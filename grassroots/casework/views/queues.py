@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from grassroots.common.errors import DomainError
+from grassroots.common.pagination import KeysFirstPaginator
 from grassroots.common.scoping import get_visible_or_404
 
 from .. import escalation, selectors
@@ -37,7 +38,8 @@ def my_requests(request: HttpRequest) -> HttpResponse:
         deadline=filters["deadline"],
         query=filters["q"],
     )
-    page = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Keys first: the page's order and limit come from the open-matters index, not from every row that matches.
+    page = KeysFirstPaginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
     rows = [{"item": item, "state": selectors.deadline_state(item, now)} for item in page]
     return render(
