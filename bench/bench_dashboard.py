@@ -454,7 +454,7 @@ def _duckdb_counts(rows: list[tuple]) -> dict[str, Any]:
 
 def _capture_plan(run: Any) -> str:
     """EXPLAIN ANALYZE of the GROUPING SETS statement the dashboard sends."""
-    from django.db import connection
+    from django.db import connection, transaction
 
     captured: list[tuple[str, Any]] = []
 
@@ -468,8 +468,11 @@ def _capture_plan(run: Any) -> str:
     if not captured:
         return ""
     sql, params = captured[0]
-    with connection.cursor() as cursor:
+    # In a transaction of its own with the settings the dashboard sends it with (SET LOCAL outside one is
+    # ignored).
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
         return "\n".join(row[0] for row in cursor.fetchall())
 

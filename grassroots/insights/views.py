@@ -68,6 +68,7 @@ def _context(request: HttpRequest, *, full: bool = False, rows: int = TABLE_ROWS
         {
             "errors": errors,
             "query": query,
+            "drill_url": drill,  # reversed once: the tables link every figure to its list
             "measure_labels": {code: m.label for code, m in MEASURES.items()},
             "dimension_labels": {code: d.label for code, d in DIMENSIONS.items()},
             "table_measures": TABLE_MEASURES,
