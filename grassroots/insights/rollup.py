@@ -16,7 +16,8 @@ Exact at every moment, not only after a refresh:
 * A read sums: the roll-up, minus what the changed requests contributed to it, plus the changed requests
   and the open ones read live (both through ``figures.aggregate``, the same definition as without a roll-up).
 * ``rollup_refresh`` takes the changed requests in batches (one transaction each, under the state row's lock):
-  it takes their old contributions out, puts the current ones in, and removes their change rows.
+  it takes their old contributions out, puts the current ones in, and removes their change rows. The first
+  run (and a rebuild) starts over from every request in a few set-based statements (``_build``).
 
 The roll-up serves whoever sees every request (an administrator) without a region, unit, category or channel
 filter: the city-wide view, the one that reads the most requests. Scoped and filtered views read live (their
@@ -63,6 +64,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "channel": ("channel",),
     "unit": ("lead_unit_id",),
 }
+_KEY_COLUMNS = ("category_id", "region_id", "grid_id", "channel", "lead_unit_id")  # of every dimension
 _SATISFIED = {str(s) for s in SATISFIED}
 
 
@@ -209,6 +211,52 @@ def _apply(request_ids: list[int], now: datetime) -> None:
     RolledRequest.objects.bulk_create([new[pk] for pk in moved if pk in new], batch_size=2000)
 
 
+def _build(now: datetime) -> int:
+    """Start over from every request, in SQL (a few statements rather than a pass in Python per request): each
+    settled matter root's contribution, its flags from the same per-request query as the live figures
+    (``figures._flag_rows``), then the roll-up rows summed from those. In the caller's transaction, under the
+    state lock; the change rows recorded so far are taken in (removed first, so that a change committed
+    meanwhile keeps its row for the next run). Returns the number of requests looked at."""
+    quote = connection.ops.quote_name
+    rolled, table = quote(RolledRequest._meta.db_table), quote(FigureRollup._meta.db_table)
+    FigureRollup.objects.all().delete()
+    RolledRequest.objects.all().delete()
+    ChangedRequest.objects.all().delete()
+    settled = Request.objects.filter(matter__isnull=True).exclude(status__in=OPEN)
+    inner, params = figures._flag_rows(settled, now, tuple(MEASURES), extra=("pk",)).query.sql_with_params()
+    # The bits as ``_contributions`` sets them: the measures read from the raw values as ``figures.aggregate``
+    # sums them.
+    flags = " + ".join(
+        f"({figures._OUTER.get(code, f'd.m_{code}')}) * {1 << i}" for i, code in enumerate(ROLLED_MEASURES)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {rolled} (request_id, day, category_id, region_id, grid_id, channel, lead_unit_id, "  # noqa: S608 - quoted constants
+            f"flags) SELECT d.pk, d.day, d.category_id, d.region_id, d.grid_id, d.channel, d.lead_unit_id, "
+            f"{flags} FROM ({inner}) AS d",
+            params,
+        )
+        month = (
+            "CAST(DATE_TRUNC('month', CAST(day AS timestamp)) AS date)"
+            if connection.vendor == "postgresql"
+            else "DATE(day, 'start of month')"
+        )
+        sums = ", ".join(f"SUM((flags >> {i}) & 1)" for i in range(len(ROLLED_MEASURES)))
+        for dimension, columns in KEYS.items():
+            # The key text as ``_key_text`` writes it: the values joined by "-", NULL as "".
+            key = " || '-' || ".join(f"COALESCE(CAST({c} AS text), '')" for c in columns)
+            values = [c if c in columns else ("''" if c == "channel" else "NULL") for c in _KEY_COLUMNS]
+            for grain, bucket in ((RollupGrain.DAY, "day"), (RollupGrain.MONTH, month)):
+                cursor.execute(
+                    f"INSERT INTO {table} (dimension, grain, bucket, key, {', '.join(_KEY_COLUMNS)}, "  # noqa: S608 - quoted constants
+                    f"{', '.join(ROLLED_MEASURES)}) SELECT %s, %s, {bucket}, {key}, {', '.join(values)}, {sums} "
+                    f"FROM {rolled} GROUP BY {bucket}, {', '.join(columns)}",
+                    [dimension, str(grain)],
+                )
+        cursor.execute(f"SELECT COUNT(*) FROM {quote(Request._meta.db_table)}")  # noqa: S608 - table name
+        return cursor.fetchone()[0]
+
+
 def rollup_refresh(
     *,
     batch_size: int = 2000,
@@ -218,7 +266,7 @@ def rollup_refresh(
 ) -> int:
     """Bring the roll-up up to date with every change recorded so far; returns the number of requests taken
     in. The first run (or a run after the deployment's time zone changed, or with ``rebuild``) starts over
-    from every request.
+    from every request (``_build``, set-based).
     Safe to run at any time and concurrently (the state row's lock makes runs take turns); a request that
     changes meanwhile gets a new change row and is taken in by the next run."""
     now = now or timezone.now()
@@ -228,19 +276,14 @@ def rollup_refresh(
             "the triggers that record changed requests are missing from casework_request (a migration rebuilt "
             "the table?): re-create them as insights migration 0004 does, then run insights_refresh --rebuild"
         )
+    built = 0
     with transaction.atomic():
         state = _lock_state()
         if rebuild or state is None or state.time_zone != zone:
-            FigureRollup.objects.all().delete()
-            RolledRequest.objects.all().delete()
-            ChangedRequest.objects.all().delete()
-            with connection.cursor() as cursor:
-                quote = connection.ops.quote_name
-                cursor.execute(
-                    f"INSERT INTO {quote(ChangedRequest._meta.db_table)} (request_id) "  # noqa: S608 - table names
-                    f"SELECT id FROM {quote(Request._meta.db_table)}"
-                )
+            built = _build(now)
             RollupState.objects.update_or_create(pk=1, defaults={"time_zone": zone})
+    if built and progress:
+        progress(built)
     top = ChangedRequest.objects.aggregate(top=Max("id"))["top"]
     ids: list[int] = []
     if top is not None:
@@ -259,7 +302,7 @@ def rollup_refresh(
         if progress:
             progress(len(chunk))
     RollupState.objects.filter(pk=1).update(refreshed_at=timezone.now())
-    return len(ids)
+    return built + len(ids)
 
 
 # ----------------------------------------------------------------------------------------------- read
@@ -335,9 +378,7 @@ def _rolled_sets(filters: Filters, sets: list[str]) -> dict[str, list[dict]]:
                 total[code] += row[code]
         out["all"] = [total]
     if "day" in sets:
-        out["day"] = [
-            {**row, "day": row.pop("bucket")} for row in _summed("channel", ("bucket",), days, day_params)
-        ]
+        out["day"] = [_as_day(row) for row in _summed("channel", ("bucket",), days, day_params)]
     if "category_day" in sets:
         out["category_day"] = [
             _as_day(row) for row in _summed("category", ("category_id", "bucket"), days, day_params)
