@@ -203,8 +203,8 @@ class RollupGrain(models.TextChoices):
 
 
 class FigureRollup(models.Model):
-    """The dashboard's counts of settled requests (not open, matter roots), summed by one dimension per day
-    and per calendar month of registration. Kept exact by ``rollup_refresh`` from ``RolledRequest`` (what each
+    """The dashboard's counts of matter roots, summed by one dimension per day and per calendar month of
+    registration: every measure but ``overdue``, the one that moves with the clock (read live). Kept exact by ``rollup_refresh`` from ``RolledRequest`` (what each
     request contributes); read together with the requests not rolled up yet (see ``insights.rollup``).
     ``key`` is the dimension's value as text, for uniqueness; the id columns hold the same value for reading."""
 
@@ -226,6 +226,7 @@ class FigureRollup(models.Model):
     reopened = models.PositiveIntegerField(default=0)
     followed = models.PositiveIntegerField(default=0)
     satisfied = models.PositiveIntegerField(default=0)
+    open = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("figure roll-up")

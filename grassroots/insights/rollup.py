@@ -1,11 +1,12 @@
-"""The kept roll-up of settled requests, read together with the rest, so that the city-wide dashboard does
-not pass over every request of its period.
+"""The kept roll-up of matter roots, read together with what it cannot hold, so that the city-wide dashboard
+does not pass over every request of its period.
 
-A settled request (a matter root that is no longer open: resolved, in follow-up, closed, rejected or
-redirected) counts the same whenever the dashboard is read: none of its measures depends on the time of
-reading (only ``open`` and ``overdue`` do, and they are 0 for it). ``FigureRollup`` keeps those requests'
-counts per day and per calendar month of registration for each of four dimensions (sub-category, village and
-grid, channel, lead unit); every grouping set of the dashboard is a sum of such rows.
+Of a request's measures only ``overdue`` depends on the time of reading (an open request falls overdue when
+its deadline passes, with no write); every other one changes only when the request's row does.
+``FigureRollup`` keeps every matter root's counts but ``overdue`` per day and per calendar month of
+registration for each of four dimensions (sub-category, village and grid, channel, lead unit); every grouping
+set of the dashboard is a sum of such rows, and ``overdue`` is read live from the open requests past their
+deadline.
 
 Exact at every moment, not only after a refresh:
 
@@ -14,7 +15,8 @@ Exact at every moment, not only after a refresh:
   deleted, or its version (every transition, link and follow-up moves it) or a column the figures read changes,
   whatever code path wrote it.
 * A read sums: the roll-up, minus what the changed requests contributed to it, plus the changed requests
-  and the open ones read live (both through ``figures.aggregate``, the same definition as without a roll-up).
+  read live and the ``overdue`` count of the others (both through ``figures.aggregate``, the same definition
+  as without a roll-up).
 * ``rollup_refresh`` takes the changed requests in batches (one transaction each, under the state row's lock):
   it takes their old contributions out, puts the current ones in, and removes their change rows. The first
   run (and a rebuild) starts over from every request in a few set-based statements (``_build``).
@@ -37,15 +39,13 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from grassroots.casework.models import Request
-from grassroots.casework.workflow import OPEN
 from grassroots.common.queries import many_ids, many_texts
 
 from . import figures
 from .figures import GROUPING_SETS, MEASURES, SATISFIED, Filters
 from .models import ChangedRequest, FigureRollup, RolledRequest, RollupGrain, RollupState
 
-# The measures a settled request can have (``open`` and ``overdue`` are always 0 for it); bit i of
-# ``RolledRequest.flags`` is the i-th.
+# The measures kept (every one but ``overdue``); bit i of ``RolledRequest.flags`` is the i-th.
 ROLLED_MEASURES = (
     "total",
     "responded",
@@ -56,6 +56,7 @@ ROLLED_MEASURES = (
     "reopened",
     "followed",
     "satisfied",
+    "open",
 )
 # The key columns of each dimension.
 KEYS: dict[str, tuple[str, ...]] = {
@@ -112,8 +113,8 @@ def _lock_state() -> RollupState | None:
 
 
 def _contributions(request_ids: list[int], now: datetime) -> dict[int, RolledRequest]:
-    """What these requests contribute now: a row for each settled matter root among them."""
-    qs = Request.objects.filter(pk__in=many_ids(request_ids), matter__isnull=True).exclude(status__in=OPEN)
+    """What these requests contribute now: a row for each matter root among them."""
+    qs = Request.objects.filter(pk__in=many_ids(request_ids), matter__isnull=True)
     out = {}
     for row in figures._flag_rows(qs, now, tuple(MEASURES), extra=("pk",)):
         clocked = bool(row["m_clocked"])
@@ -121,7 +122,7 @@ def _contributions(request_ids: list[int], now: datetime) -> dict[int, RolledReq
         bits = {
             **{
                 code: bool(row[f"m_{code}"])
-                for code in ("total", "responded", "eligible", "resolved", "reopened")
+                for code in ("total", "responded", "eligible", "resolved", "reopened", "open")
             },
             "clocked": clocked,
             "on_time": clocked and bool(row["x_on_time"]),
@@ -213,7 +214,7 @@ def _apply(request_ids: list[int], now: datetime) -> None:
 
 def _build(now: datetime) -> int:
     """Start over from every request, in SQL (a few statements rather than a pass in Python per request): each
-    settled matter root's contribution, its flags from the same per-request query as the live figures
+    matter root's contribution, its flags from the same per-request query as the live figures
     (``figures._flag_rows``), then the roll-up rows summed from those. In the caller's transaction, under the
     state lock; the change rows recorded so far are taken in (removed first, so that a change committed
     meanwhile keeps its row for the next run). Returns the number of requests looked at."""
@@ -222,8 +223,8 @@ def _build(now: datetime) -> int:
     FigureRollup.objects.all().delete()
     RolledRequest.objects.all().delete()
     ChangedRequest.objects.all().delete()
-    settled = Request.objects.filter(matter__isnull=True).exclude(status__in=OPEN)
-    inner, params = figures._flag_rows(settled, now, tuple(MEASURES), extra=("pk",)).query.sql_with_params()
+    roots = Request.objects.filter(matter__isnull=True)
+    inner, params = figures._flag_rows(roots, now, tuple(MEASURES), extra=("pk",)).query.sql_with_params()
     # The bits as ``_contributions`` sets them: the measures read from the raw values as ``figures.aggregate``
     # sums them.
     flags = " + ".join(
@@ -454,20 +455,20 @@ def aggregate(
     filters: Filters, now: datetime, sets: Iterable[str], measures: Iterable[str] = tuple(MEASURES)
 ) -> dict[str, list[dict]]:
     """The same as ``figures.aggregate`` over every request of the period (``base_requests`` of all requests
-    with these filters), from the roll-up and the requests not in it."""
+    with these filters), from the roll-up, the requests changed since and the ``overdue`` count of the rest."""
     sets, measures = list(sets), tuple(measures)
     with _snapshot():
         base = figures.base_requests(Request.objects.all(), filters)
-        if not ChangedRequest.objects.exists():  # the usual case right after a refresh
-            open_live = figures.aggregate(base.filter(status__in=OPEN), now, sets, measures)
-            return _merge(_rolled_sets(filters, sets), [(open_live, 1)], measures)
-        changed = ChangedRequest.objects.values("request_id")
-        open_live = figures.aggregate(
-            base.filter(status__in=OPEN).exclude(pk__in=changed), now, sets, measures
-        )
-        changed_live = figures.aggregate(base.filter(pk__in=changed), now, sets, measures)
-        stale = _stale_sets(filters, sets)
-        return _merge(_rolled_sets(filters, sets), [(stale, -1), (open_live, 1), (changed_live, 1)], measures)
+        overdue = base.filter(MEASURES["overdue"].condition(now))
+        parts: list[tuple[dict[str, list[dict]], int]] = []
+        if ChangedRequest.objects.exists():  # none right after a refresh
+            changed = ChangedRequest.objects.values("request_id")
+            overdue = overdue.exclude(pk__in=changed)
+            parts.append((_stale_sets(filters, sets), -1))
+            parts.append((figures.aggregate(base.filter(pk__in=changed), now, sets, measures), 1))
+        if "overdue" in measures:
+            parts.append((figures.aggregate(overdue, now, sets, ("overdue",)), 1))
+        return _merge(_rolled_sets(filters, sets), parts, measures)
 
 
 @contextmanager
