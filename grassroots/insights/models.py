@@ -204,8 +204,9 @@ class RollupGrain(models.TextChoices):
 
 class FigureRollup(models.Model):
     """The dashboard's counts of matter roots, summed by one dimension per day and per calendar month of
-    registration: every measure but ``overdue``, the one that moves with the clock (read live). Kept exact by ``rollup_refresh`` from ``RolledRequest`` (what each
-    request contributes); read together with the requests not rolled up yet (see ``insights.rollup``).
+    registration: every measure but ``overdue``, the one that moves with the clock (read live). Kept exact by
+    ``rollup_refresh`` from ``RolledRequest`` (what each request contributes); read together with the
+    requests not rolled up yet (see ``insights.rollup``).
     ``key`` is the dimension's value as text, for uniqueness; the id columns hold the same value for reading."""
 
     dimension = models.CharField(max_length=8, choices=RollupDimension.choices)

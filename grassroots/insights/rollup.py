@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
@@ -42,7 +43,7 @@ from grassroots.casework.models import Request
 from grassroots.common.queries import many_ids, many_texts
 
 from . import figures
-from .figures import GROUPING_SETS, MEASURES, SATISFIED, Filters
+from .figures import GROUPING_SETS, MEASURES, Filters
 from .models import ChangedRequest, FigureRollup, RolledRequest, RollupGrain, RollupState
 
 # The measures kept (every one but ``overdue``); bit i of ``RolledRequest.flags`` is the i-th.
@@ -66,7 +67,6 @@ KEYS: dict[str, tuple[str, ...]] = {
     "unit": ("lead_unit_id",),
 }
 _KEY_COLUMNS = ("category_id", "region_id", "grid_id", "channel", "lead_unit_id")  # of every dimension
-_SATISFIED = {str(s) for s in SATISFIED}
 
 
 def _month(day: date) -> date:
@@ -112,33 +112,36 @@ def _lock_state() -> RollupState | None:
     return RollupState.objects.select_for_update().filter(pk=1).first()
 
 
+_ROLLED_COLUMNS = ("request_id", "day", *_KEY_COLUMNS, "flags")
+
+
+def _contribution_sql(qs: Any, now: datetime) -> tuple[str, list[Any]]:
+    """SELECT of what each request of ``qs`` contributes (``_ROLLED_COLUMNS``): its keys and its bits, from
+    the same per-request query as the live figures (``figures._flag_rows``), each measure read as
+    ``figures.aggregate`` sums it. The one definition for the first build and for each refresh."""
+    inner, params = figures._flag_rows(qs, now, tuple(MEASURES), extra=("pk",)).query.sql_with_params()
+    flags = " + ".join(
+        f"({figures._OUTER.get(code, f'd.m_{code}')}) * {1 << i}" for i, code in enumerate(ROLLED_MEASURES)
+    )
+    columns = ", ".join(f"d.{c}" for c in ("pk", "day", *_KEY_COLUMNS))
+    return f"SELECT {columns}, {flags} FROM ({inner}) AS d", list(params)  # noqa: S608 - quoted constants
+
+
 def _contributions(request_ids: list[int], now: datetime) -> dict[int, RolledRequest]:
     """What these requests contribute now: a row for each matter root among them."""
     qs = Request.objects.filter(pk__in=many_ids(request_ids), matter__isnull=True)
+    try:
+        sql, params = _contribution_sql(qs, now)
+    except EmptyResultSet:  # no ids
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     out = {}
-    for row in figures._flag_rows(qs, now, tuple(MEASURES), extra=("pk",)):
-        clocked = bool(row["m_clocked"])
-        satisfaction = row["x_satisfaction"]
-        bits = {
-            **{
-                code: bool(row[f"m_{code}"])
-                for code in ("total", "responded", "eligible", "resolved", "reopened", "open")
-            },
-            "clocked": clocked,
-            "on_time": clocked and bool(row["x_on_time"]),
-            "followed": satisfaction is not None,
-            "satisfied": satisfaction in _SATISFIED,
-        }
-        out[row["pk"]] = RolledRequest(
-            request_id=row["pk"],
-            day=figures._as_date(row["day"]),
-            category_id=row["category_id"],
-            region_id=row["region_id"],
-            grid_id=row["grid_id"],
-            channel=row["channel"],
-            lead_unit_id=row["lead_unit_id"],
-            flags=sum(1 << i for i, code in enumerate(ROLLED_MEASURES) if bits[code]),
-        )
+    for row in rows:
+        rolled = RolledRequest(**dict(zip(_ROLLED_COLUMNS, row, strict=True)))
+        rolled.day = figures._as_date(rolled.day)
+        out[rolled.request_id] = rolled
     return out
 
 
@@ -214,8 +217,7 @@ def _apply(request_ids: list[int], now: datetime) -> None:
 
 def _build(now: datetime) -> int:
     """Start over from every request, in SQL (a few statements rather than a pass in Python per request): each
-    matter root's contribution, its flags from the same per-request query as the live figures
-    (``figures._flag_rows``), then the roll-up rows summed from those. In the caller's transaction, under the
+    matter root's contribution (``_contribution_sql``), then the roll-up rows summed from those. In the caller's transaction, under the
     state lock; the change rows recorded so far are taken in (removed first, so that a change committed
     meanwhile keeps its row for the next run). Returns the number of requests looked at."""
     quote = connection.ops.quote_name
@@ -223,20 +225,9 @@ def _build(now: datetime) -> int:
     FigureRollup.objects.all().delete()
     RolledRequest.objects.all().delete()
     ChangedRequest.objects.all().delete()
-    roots = Request.objects.filter(matter__isnull=True)
-    inner, params = figures._flag_rows(roots, now, tuple(MEASURES), extra=("pk",)).query.sql_with_params()
-    # The bits as ``_contributions`` sets them: the measures read from the raw values as ``figures.aggregate``
-    # sums them.
-    flags = " + ".join(
-        f"({figures._OUTER.get(code, f'd.m_{code}')}) * {1 << i}" for i, code in enumerate(ROLLED_MEASURES)
-    )
+    select, params = _contribution_sql(Request.objects.filter(matter__isnull=True), now)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {rolled} (request_id, day, category_id, region_id, grid_id, channel, lead_unit_id, "  # noqa: S608 - quoted constants
-            f"flags) SELECT d.pk, d.day, d.category_id, d.region_id, d.grid_id, d.channel, d.lead_unit_id, "
-            f"{flags} FROM ({inner}) AS d",
-            params,
-        )
+        cursor.execute(f"INSERT INTO {rolled} ({', '.join(_ROLLED_COLUMNS)}) {select}", params)  # noqa: S608
         month = (
             "CAST(DATE_TRUNC('month', CAST(day AS timestamp)) AS date)"
             if connection.vendor == "postgresql"

@@ -162,7 +162,7 @@ def test_the_set_based_build_writes_what_the_per_request_path_writes(world, cate
         ChangedRequest.objects.bulk_create(
             [ChangedRequest(request_id=pk) for pk in Request.objects.values_list("pk", flat=True)]
         )
-        assert rollup_refresh(now=now) == Request.objects.count()  # one request at a time, in Python
+        assert rollup_refresh(now=now) == Request.objects.count()  # the incremental path, summed in Python
         assert _stored() == built
         _assert_exact(admin, now)
 
